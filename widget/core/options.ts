@@ -1,0 +1,217 @@
+import { WidgetError } from './errors';
+import type { Strings } from './strings';
+import type { StreamFormat, TokenResponse } from './types';
+
+/**
+ * Options of {@link mount}: one camelCase field per `data-*` attribute of the script tag
+ * (embed.md sections 2 and 3).
+ * @public
+ */
+export interface WidgetOptions {
+  /** The CodeGPT agent to talk to. Required. */
+  agentId: string;
+  /** URL of the site owner's token endpoint (embed.md section 5). Required unless `getToken` is given. */
+  tokenEndpoint?: string;
+  /** Supplies tokens instead of `tokenEndpoint`. */
+  getToken?: () => Promise<TokenResponse>;
+  /**
+   * Base URL of a CodeGPT-compatible API; the widget POSTs to `{apiBase}/chat/completions`.
+   * @defaultValue the token response's `apiBase`, else `https://api.codegpt.co/api/v1`
+   */
+  apiBase?: string;
+  /** Sent as the `CodeGPT-Org-Id` header. @defaultValue not sent */
+  orgId?: string;
+  /** `bubble`: floating launcher and panel; `inline`: the panel inside `target`. @defaultValue 'bubble' */
+  mode?: 'bubble' | 'inline';
+  /** Container for `inline` mode: an Element or a CSS selector. */
+  target?: Element | string;
+  /** Panel title. @defaultValue 'Ask AI' */
+  title?: string;
+  /** First assistant message shown before any question; never sent to the API. */
+  welcome?: string;
+  /** Input placeholder. @defaultValue 'Ask a question…' */
+  placeholder?: string;
+  /** Suggested questions shown before the first question. */
+  suggestions?: string[];
+  /** Side of the launcher in bubble mode. @defaultValue 'right' */
+  position?: 'right' | 'left';
+  /** `auto` follows `prefers-color-scheme`. @defaultValue 'auto' */
+  theme?: 'auto' | 'light' | 'dark';
+  /** Accent colour, any CSS colour. @defaultValue a blue */
+  accent?: string;
+  /** Open the panel at load. @defaultValue false */
+  open?: boolean;
+  /** Language of the widget's own strings. @defaultValue `navigator.language`, falling back to `en` */
+  locale?: string;
+  /** Where the conversation is kept. @defaultValue 'session' */
+  persist?: 'session' | 'local' | 'none';
+  /** The `format` sent to the API. @defaultValue 'json' */
+  format?: StreamFormat;
+  /** Hosts whose markdown images may load; others render as links. @defaultValue none */
+  imageHosts?: string[];
+  /** `credentials` mode of the token request. @defaultValue 'same-origin' */
+  tokenCredentials?: RequestCredentials;
+  /** Nonce for a `<style>` fallback where constructable stylesheets are unavailable. */
+  cspNonce?: string;
+  /** Override any built-in text. */
+  strings?: Partial<Strings>;
+  /** Route the widget's requests through the host's own fetch. */
+  fetch?: typeof fetch;
+}
+
+/** Options after defaults and validation. */
+export interface ResolvedOptions {
+  agentId: string;
+  tokenEndpoint: string | undefined;
+  getToken: (() => Promise<TokenResponse>) | undefined;
+  apiBase: string | undefined;
+  orgId: string | undefined;
+  mode: 'bubble' | 'inline';
+  target: Element | string | undefined;
+  title: string | undefined;
+  welcome: string | undefined;
+  placeholder: string | undefined;
+  suggestions: string[];
+  position: 'right' | 'left';
+  theme: 'auto' | 'light' | 'dark';
+  accent: string | undefined;
+  open: boolean;
+  locale: string | undefined;
+  persist: 'session' | 'local' | 'none';
+  format: StreamFormat;
+  imageHosts: string[];
+  tokenCredentials: RequestCredentials;
+  cspNonce: string | undefined;
+  strings: Partial<Strings> | undefined;
+  fetch: typeof fetch | undefined;
+}
+
+/** The attribute name users of the script tag know a field by, e.g. `agentId` → `data-agent-id`. */
+export function attributeName(field: string): string {
+  return 'data-' + field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
+function configError(field: string, problem: string): WidgetError {
+  return new WidgetError('config', `codegpt-widget: ${field} (${attributeName(field)}) ${problem}`);
+}
+
+/** True for `https:` URLs and for `http:` on the local machine (development). */
+export function isAllowedApiUrl(url: URL): boolean {
+  if (url.protocol === 'https:') return true;
+  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+function oneOf<T extends string>(
+  field: string,
+  value: unknown,
+  allowed: readonly T[],
+  fallback: T,
+  warnings: string[],
+): T {
+  if (value === undefined || value === null || value === '') return fallback;
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  warnings.push(`codegpt-widget: ${field} (${attributeName(field)}) must be one of ${allowed.join(', ')}; using "${fallback}".`);
+  return fallback;
+}
+
+function optionalString(field: string, value: unknown, max = 2000): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw configError(field, 'must be a string.');
+  const trimmed = value.trim();
+  if (trimmed.length > max) throw configError(field, `is longer than ${max} characters.`);
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function stringList(field: string, value: unknown, maxItems: number, maxLength: number): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw configError(field, 'must be an array of strings.');
+  return value
+    .filter((s): s is string => typeof s === 'string')
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && s.length <= maxLength)
+    .slice(0, maxItems);
+}
+
+/**
+ * Apply defaults and validate. Throws a `config` {@link WidgetError} naming the field and its
+ * attribute when a required option is missing or unusable; collects warnings for optional ones
+ * that fall back to their default. `pageUrl` resolves relative URLs: the page's own URL, never
+ * `document.baseURI`, so a hostile `<base href>` cannot redirect requests (reliability E11).
+ */
+export function resolveOptions(input: WidgetOptions, pageUrl?: string): { options: ResolvedOptions; warnings: string[] } {
+  if (typeof input !== 'object' || input === null) {
+    throw new WidgetError('config', 'codegpt-widget: mount() needs an options object, e.g. mount({ agentId, tokenEndpoint }).');
+  }
+  const warnings: string[] = [];
+  const agentId = optionalString('agentId', input.agentId, 200);
+  if (!agentId) throw configError('agentId', 'is required: set it to the id of your CodeGPT agent.');
+
+  const getToken = input.getToken;
+  if (getToken !== undefined && typeof getToken !== 'function') throw configError('getToken', 'must be a function.');
+  let tokenEndpoint = optionalString('tokenEndpoint', input.tokenEndpoint);
+  if (!tokenEndpoint && !getToken) {
+    throw configError('tokenEndpoint', 'is required: point it at your token endpoint, or pass getToken to mount().');
+  }
+  if (tokenEndpoint) tokenEndpoint = absoluteUrl('tokenEndpoint', tokenEndpoint, pageUrl, false);
+
+  let apiBase = optionalString('apiBase', input.apiBase);
+  if (apiBase) apiBase = absoluteUrl('apiBase', apiBase, pageUrl, true).replace(/\/+$/, '');
+
+  const mode = oneOf('mode', input.mode, ['bubble', 'inline'] as const, 'bubble', warnings);
+  const target = input.target;
+  if (mode === 'inline' && (target === undefined || target === null || target === '')) {
+    throw configError('target', 'is required in inline mode: give the CSS selector of the container.');
+  }
+
+  const imageHosts = stringList('imageHosts', input.imageHosts, 50, 253)
+    .map((h) => h.toLowerCase())
+    .filter((h) => {
+      const ok = /^[a-z0-9.-]+(:\d{1,5})?$/.test(h);
+      if (!ok) warnings.push(`codegpt-widget: imageHosts (data-image-hosts) ignores "${h}": give host names only.`);
+      return ok;
+    });
+
+  if (input.fetch !== undefined && typeof input.fetch !== 'function') throw configError('fetch', 'must be a function.');
+
+  return {
+    warnings,
+    options: {
+      agentId,
+      tokenEndpoint,
+      getToken,
+      apiBase,
+      orgId: optionalString('orgId', input.orgId, 200),
+      mode,
+      target: target === '' ? undefined : target,
+      title: optionalString('title', input.title, 200),
+      welcome: optionalString('welcome', input.welcome, 4000),
+      placeholder: optionalString('placeholder', input.placeholder, 200),
+      suggestions: stringList('suggestions', input.suggestions, 6, 200),
+      position: oneOf('position', input.position, ['right', 'left'] as const, 'right', warnings),
+      theme: oneOf('theme', input.theme, ['auto', 'light', 'dark'] as const, 'auto', warnings),
+      accent: optionalString('accent', input.accent, 100),
+      open: input.open === true,
+      locale: optionalString('locale', input.locale, 35),
+      persist: oneOf('persist', input.persist, ['session', 'local', 'none'] as const, 'session', warnings),
+      format: oneOf('format', input.format, ['json', 'text'] as const, 'json', warnings),
+      imageHosts,
+      tokenCredentials: oneOf('tokenCredentials', input.tokenCredentials, ['same-origin', 'include', 'omit'] as const, 'same-origin', warnings),
+      cspNonce: optionalString('cspNonce', input.cspNonce, 200),
+      strings: typeof input.strings === 'object' && input.strings !== null ? input.strings : undefined,
+      fetch: input.fetch,
+    },
+  };
+}
+
+function absoluteUrl(field: string, value: string, pageUrl: string | undefined, api: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value, pageUrl);
+  } catch {
+    throw configError(field, `is not a valid URL: "${value.slice(0, 100)}".`);
+  }
+  if (api ? !isAllowedApiUrl(url) : url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw configError(field, api ? 'must be an https: URL (or http://localhost).' : 'must be an http(s) URL.');
+  }
+  return url.href;
+}
