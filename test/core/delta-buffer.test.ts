@@ -49,4 +49,12 @@ describe('delta buffer', () => {
     b.flush();
     expect(out).toEqual(['x']);
   });
+
+  it('works with a scheduler that runs callbacks synchronously', () => {
+    const out: string[] = [];
+    const b = createDeltaBuffer((t) => out.push(t), (cb) => (cb(), () => {}));
+    b.push('a');
+    b.push('b');
+    expect(out).toEqual(['a', 'b']);
+  });
 });

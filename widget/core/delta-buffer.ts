@@ -34,10 +34,15 @@ export function createDeltaBuffer(deliver: (text: string) => void, schedule: Sch
     push(text) {
       if (text === '') return;
       pending.push(text);
-      cancelScheduled ??= schedule(() => {
+      if (cancelScheduled) return;
+      let ran = false;
+      const cancel = schedule(() => {
+        ran = true;
         cancelScheduled = undefined;
         flush();
       });
+      // A scheduler may run the callback synchronously; then nothing is left to cancel.
+      if (!ran) cancelScheduled = cancel;
     },
     flush,
     cancel() {
