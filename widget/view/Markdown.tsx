@@ -1,0 +1,60 @@
+import { useLayoutEffect, useRef } from 'preact/hooks';
+import { createMarkdownRenderer } from './markdown-renderer';
+import type { MarkdownRenderer, MarkdownStrings } from './markdown-renderer';
+
+/** Props of {@link Markdown}. */
+export interface MarkdownProps {
+  /** The whole answer so far; it normally only grows while streaming. */
+  text: string;
+  /** True once the answer is complete: the parser is flushed. */
+  final?: boolean;
+  /** Hosts whose images may load (embed.md `data-image-hosts`). */
+  imageHosts: readonly string[];
+  /** Page URL that relative links resolve against. */
+  baseUrl?: string;
+  strings: MarkdownStrings;
+  /** Characters rendered before the cut notice; see `MarkdownOptions.maxChars`. */
+  maxChars?: number;
+}
+
+/**
+ * Assistant markdown, rendered incrementally (style rule 11). The `<div>` is rendered with no
+ * children, so Preact's diff never touches what the renderer appends; each render feeds only the
+ * new suffix of `text`. Options are read when a renderer starts (first render, or replaced text).
+ */
+export function Markdown(props: MarkdownProps) {
+  const ref = useRef<HTMLDivElement>(null);
+  const state = useRef<{ renderer: MarkdownRenderer; text: string; ended: boolean } | null>(null);
+
+  useLayoutEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const { text, final } = props;
+    let s = state.current;
+    if (!s || (s.ended && text !== s.text) || !text.startsWith(s.text)) {
+      // The message was replaced (not extended), or a finished one grows again (a retried answer):
+      // start over on an empty element.
+      el.textContent = '';
+      s = state.current = {
+        renderer: createMarkdownRenderer(el, {
+          imageHosts: props.imageHosts,
+          baseUrl: props.baseUrl,
+          maxChars: props.maxChars,
+          strings: props.strings,
+        }),
+        text: '',
+        ended: false,
+      };
+    }
+    if (text.length > s.text.length) {
+      s.renderer.write(text.slice(s.text.length));
+      s.text = text;
+    }
+    if (final && !s.ended) {
+      s.ended = true;
+      s.renderer.end();
+    }
+  });
+
+  return <div ref={ref} part="content" class="content" />;
+}
