@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig, type UserConfig } from 'vite';
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
@@ -11,7 +11,7 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
  * - `--mode demo`: the demo server (demo/main.ts) for Node, into .demo-build/ (not published).
  * `npm run build` runs all three; only the first empties dist/.
  */
-export default defineConfig(({ mode }) => {
+export default defineConfig(({ mode }): UserConfig => {
   const define = {
     'process.env.NODE_ENV': JSON.stringify('production'),
     __WIDGET_VERSION__: JSON.stringify(pkg.version),
@@ -46,7 +46,6 @@ export default defineConfig(({ mode }) => {
   const iife = mode === 'iife';
   return {
     define,
-    esbuild: { legalComments: 'none' },
     build: {
       emptyOutDir: !iife,
       target: 'es2020',

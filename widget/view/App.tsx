@@ -1,3 +1,5 @@
+// The Preact binding of signals: components that read `.value` re-render when it changes.
+import '@preact/signals';
 import { useErrorBoundary } from 'preact/hooks';
 import { Ctx, type ViewContext } from './context';
 import { Launcher } from './Launcher';
@@ -11,16 +13,20 @@ export function App({ ctx }: { ctx: ViewContext }) {
   const [failure] = useErrorBoundary();
   if (failure) {
     return (
-      <div class="fatal" role="alert" part="error">
-        {ctx.strings.value.errors.server}
+      <div class="root">
+        <div class="fatal" role="alert" part="error">
+          {ctx.strings.value.errors.server}
+        </div>
       </div>
     );
   }
   const bubble = ctx.config.mode === 'bubble';
   return (
     <Ctx.Provider value={ctx}>
-      {bubble && <Launcher />}
-      {(!bubble || ctx.ui.isOpen.value) && <Panel />}
+      <div class="root">
+        {bubble && <Launcher />}
+        {(!bubble || ctx.ui.isOpen.value) && <Panel />}
+      </div>
     </Ctx.Provider>
   );
 }
