@@ -1,0 +1,75 @@
+import type { WidgetOptions } from '../core/options';
+import { managedHosts, mountInto, type ChatWidget, type MountedWidget } from './mount';
+import { readAttributes } from './script-config';
+
+/** Attributes that update a live element without remounting it. */
+const LIVE = ['title', 'theme', 'accent', 'locale', 'placeholder'] as const;
+
+/**
+ * Define `<codegpt-chat>` (or `tagName`). Idempotent. The class is created here, not at import
+ * time, so importing the ESM bundle on a server touches no DOM global.
+ */
+export function defineElement(tagName = 'codegpt-chat'): void {
+  if (typeof customElements === 'undefined' || customElements.get(tagName)) return;
+
+  class CodeGPTChatElement extends HTMLElement {
+    static observedAttributes = [...LIVE];
+    #widget: MountedWidget | undefined;
+
+    connectedCallback(): void {
+      if (managedHosts.has(this) || this.#widget) return;
+      const options = readAttributes(this, '') as WidgetOptions;
+      this.#widget = mountInto(this, { ...options, mode: options.mode ?? 'bubble' });
+    }
+
+    disconnectedCallback(): void {
+      // Removing the element destroys the instance; moving it (disconnect + connect in one task) does not.
+      queueMicrotask(() => {
+        if (!this.isConnected) {
+          this.#widget?.destroy();
+          this.#widget = undefined;
+        }
+      });
+    }
+
+    attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
+      if (!this.#widget || !(LIVE as readonly string[]).includes(name)) return;
+      this.#widget.update({ [name]: value ?? undefined });
+    }
+
+    open(): void {
+      this.#widget?.open();
+    }
+    close(): void {
+      this.#widget?.close();
+    }
+    toggle(): void {
+      this.#widget?.toggle();
+    }
+    send(text: string): Promise<void> {
+      return this.#widget?.send(text) ?? Promise.resolve();
+    }
+    stop(): void {
+      this.#widget?.stop();
+    }
+    reset(): void {
+      this.#widget?.reset();
+    }
+    destroy(): void {
+      this.#widget?.destroy();
+      this.#widget = undefined;
+    }
+    on: ChatWidget['on'] = (event, fn) => this.#widget?.on(event, fn) ?? (() => {});
+    get isOpen(): boolean {
+      return this.#widget?.isOpen ?? false;
+    }
+    get messages(): ChatWidget['messages'] {
+      return this.#widget?.messages ?? [];
+    }
+    get element(): HTMLElement | null {
+      return this.#widget?.element ?? null;
+    }
+  }
+
+  customElements.define(tagName, CodeGPTChatElement);
+}

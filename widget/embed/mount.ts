@@ -1,0 +1,264 @@
+import { effect, signal } from '@preact/signals-core';
+import { h, render } from 'preact';
+import { WidgetError } from '../core/errors';
+import { createIdFactory } from '../core/ids';
+import { resolveOptions, type ResolvedOptions, type WidgetOptions } from '../core/options';
+import { resolveStrings } from '../core/strings';
+import type { Message } from '../core/types';
+import { acquireTokenProvider } from '../io/token-provider';
+import { createHttpTransport } from '../io/transport';
+import { createChatModel } from '../model/chat-model';
+import { createUiModel } from '../model/ui-model';
+import { App } from '../view/App';
+import type { ViewContext } from '../view/context';
+import cssText from '../view/styles.css?inline';
+import { createEmitter, type Listener, type WidgetEvents } from './events';
+import { createConversationStore } from './storage';
+import { adoptStyles } from './styles';
+
+/** One mounted widget (embed.md section 3). Every instance is independent of every other. */
+export interface ChatWidget {
+  /** Show the panel (bubble mode). */
+  open(): void;
+  /** Hide the panel (bubble mode). */
+  close(): void;
+  toggle(): void;
+  /** Ask a question as if typed; resolves when the answer ends (done, stopped or failed). */
+  send(text: string): Promise<void>;
+  /** Stop the answer being streamed; the text received so far is kept. */
+  stop(): void;
+  /** Clear the conversation and what was stored for it. */
+  reset(): void;
+  /** Abort requests, remove DOM, listeners and timers; the instance is dead afterwards. */
+  destroy(): void;
+  /** Subscribe to an event; returns the unsubscribe function. */
+  on<K extends keyof WidgetEvents>(event: K, fn: Listener<K>): () => void;
+  readonly isOpen: boolean;
+  readonly messages: readonly Message[];
+  /** The `<codegpt-chat>` host element, or null once destroyed or when mounting failed. */
+  readonly element: HTMLElement | null;
+}
+
+/** Live-updatable options (the custom element's observed attributes). */
+export type LiveOptions = Pick<WidgetOptions, 'title' | 'theme' | 'accent' | 'locale' | 'placeholder'>;
+
+/** Internal: a ChatWidget the custom element can update in place. */
+export interface MountedWidget extends ChatWidget {
+  update(options: LiveOptions): void;
+}
+
+/** Hosts created by mount(): the custom element must not mount into them a second time. */
+export const managedHosts = new WeakSet<Element>();
+
+let mountCount = 0;
+
+/**
+ * Mount a widget. Never throws into the host page: a configuration problem is reported with one
+ * `console.error` that names the option and its attribute, and an inert instance is returned.
+ */
+export function mount(options: WidgetOptions): ChatWidget {
+  return mountInto(undefined, options);
+}
+
+/** Mount into `host` (the custom element) or into a new `<codegpt-chat>`. */
+export function mountInto(host: HTMLElement | undefined, options: WidgetOptions): MountedWidget {
+  try {
+    if (typeof document === 'undefined') throw new WidgetError('config', 'codegpt-widget: mount() needs a browser document.');
+    const { options: resolved, warnings } = resolveOptions(options, document.location?.href);
+    for (const w of warnings) console.warn(w);
+    return create(host, resolved);
+  } catch (error) {
+    console.error(error instanceof WidgetError ? error.message : error);
+    return inert();
+  }
+}
+
+function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): MountedWidget {
+  const doc = existingHost?.ownerDocument ?? document;
+  const win = doc.defaultView ?? window;
+  let container: Element | null = null;
+  if (o.mode === 'inline') {
+    if (typeof o.target === 'string') {
+      try {
+        container = doc.querySelector(o.target);
+      } catch {
+        throw new WidgetError('config', `codegpt-widget: target (data-target) "${o.target}" is not a valid CSS selector.`);
+      }
+      if (!container) throw new WidgetError('config', `codegpt-widget: target (data-target) "${o.target}" matches no element on this page.`);
+    } else if (o.target && typeof (o.target as Element).appendChild === 'function') {
+      container = o.target as Element;
+    } else if (!existingHost) {
+      throw new WidgetError('config', 'codegpt-widget: target (data-target) must be an Element or a CSS selector.');
+    }
+  }
+
+  const host = existingHost ?? doc.createElement('codegpt-chat');
+  if (!existingHost) managedHosts.add(host);
+  const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
+  adoptStyles(shadow, cssText, o.cspNonce);
+
+  const live = signal<LiveOptions>({ title: o.title, theme: o.theme, accent: o.accent, locale: o.locale, placeholder: o.placeholder });
+  const strings = signal(makeStrings(o, live.value));
+  const applyHostAttributes = () => {
+    const l = live.value;
+    host.setAttribute('data-theme', l.theme ?? 'auto');
+    host.setAttribute('data-position', o.position);
+    host.setAttribute('data-mode', o.mode);
+    // CSSOM, not a style attribute: allowed under a strict style-src.
+    if (l.accent) host.style.setProperty('--codegpt-accent', l.accent);
+    else host.style.removeProperty('--codegpt-accent');
+  };
+  applyHostAttributes();
+  if (!existingHost) host.setAttribute('data-codegpt-agent', o.agentId);
+
+  const emitter = createEmitter(host, (e) => console.error('codegpt-widget: an event listener threw:', e));
+  const { provider: tokens, release } = acquireTokenProvider({
+    agentId: o.agentId,
+    endpoint: o.tokenEndpoint,
+    getToken: o.getToken,
+    credentials: o.tokenCredentials,
+    fetch: o.fetch ?? win.fetch.bind(win),
+  });
+  const transport = createHttpTransport({
+    agentId: o.agentId,
+    apiBase: o.apiBase,
+    orgId: o.orgId,
+    format: o.format,
+    tokens,
+    fetch: o.fetch ?? win.fetch.bind(win),
+  });
+  const store = createConversationStore(win, o.persist, o.agentId);
+  const raf = win.requestAnimationFrame?.bind(win);
+  const caf = win.cancelAnimationFrame?.bind(win);
+  const chat = createChatModel({
+    transport,
+    createId: createIdFactory(),
+    schedule: (cb) => {
+      if (raf && caf && doc.visibilityState !== 'hidden') {
+        const id = raf(cb);
+        return () => caf(id);
+      }
+      const id = win.setTimeout(cb, 16);
+      return () => win.clearTimeout(id);
+    },
+    initial: store.load(),
+    save: (messages) => store.save(messages),
+    emit: (event, detail) => emitter.emit(event, detail as WidgetEvents[typeof event]),
+  });
+  const ui = createUiModel({ open: o.mode === 'bubble' && o.open });
+  ui.online.value = win.navigator.onLine !== false;
+
+  const id = `cgw${(++mountCount).toString(36)}`;
+  let dead = false;
+  const focusInShadow = (selector: string) => {
+    const el = shadow.querySelector<HTMLElement>(selector);
+    el?.focus();
+  };
+  const setOpen = (open: boolean) => {
+    if (dead || o.mode !== 'bubble' || ui.isOpen.value === open) return;
+    ui.isOpen.value = open;
+    if (open) tokens.prefetch();
+    emitter.emit(open ? 'open' : 'close', {});
+    // Focus follows the panel: into the input on open, back to the launcher on close.
+    win.setTimeout(() => !dead && focusInShadow(open ? '[part="input"]' : '[part="launcher"]'), 0);
+  };
+
+  const ctx: ViewContext = {
+    chat,
+    ui,
+    strings,
+    setOpen,
+    config: {
+      mode: o.mode,
+      welcome: o.welcome,
+      suggestions: o.suggestions,
+      imageHosts: o.imageHosts,
+      pageUrl: doc.location?.href,
+      idPrefix: id,
+    },
+  };
+
+  // Rule 1 of embed.md section 5: the token is fetched lazily, on the first sign of interest.
+  const warm = () => tokens.prefetch();
+  shadow.addEventListener('pointerover', warm, { once: true });
+  shadow.addEventListener('focusin', warm, { once: true });
+  const onOnline = () => (ui.online.value = true);
+  const onOffline = () => (ui.online.value = false);
+  win.addEventListener('online', onOnline);
+  win.addEventListener('offline', onOffline);
+  const disposeLive = effect(() => {
+    strings.value = makeStrings(o, live.value);
+  });
+
+  render(h(App, { ctx }), shadow);
+  if (!existingHost) (container ?? doc.body).appendChild(host);
+  if (ui.isOpen.value) tokens.prefetch();
+  queueMicrotask(() => !dead && emitter.emit('ready', {}));
+
+  const widget: MountedWidget = {
+    open: () => setOpen(true),
+    close: () => setOpen(false),
+    toggle: () => setOpen(!ui.isOpen.value),
+    send: (text) => (dead ? Promise.resolve() : chat.send(text)),
+    stop: () => chat.stop(),
+    reset() {
+      if (dead) return;
+      chat.reset();
+      store.clear();
+    },
+    destroy() {
+      if (dead) return;
+      dead = true;
+      chat.dispose();
+      disposeLive();
+      emitter.clear();
+      shadow.removeEventListener('pointerover', warm);
+      shadow.removeEventListener('focusin', warm);
+      win.removeEventListener('online', onOnline);
+      win.removeEventListener('offline', onOffline);
+      render(null, shadow);
+      release();
+      if (!existingHost) host.remove();
+    },
+    on: (event, fn) => (dead ? () => {} : emitter.on(event, fn)),
+    update(next) {
+      if (dead) return;
+      live.value = { ...live.value, ...next };
+      applyHostAttributes();
+    },
+    get isOpen() {
+      return o.mode === 'inline' ? !dead : ui.isOpen.value;
+    },
+    get messages() {
+      return chat.messages.value;
+    },
+    get element() {
+      return dead ? null : host;
+    },
+  };
+  return widget;
+}
+
+function makeStrings(o: ResolvedOptions, live: LiveOptions) {
+  const base = resolveStrings(o.strings);
+  return { ...base, title: live.title ?? base.title, placeholder: live.placeholder ?? base.placeholder };
+}
+
+/** What a failed mount returns: every method is a harmless no-op. */
+function inert(): MountedWidget {
+  const noop = () => {};
+  return {
+    open: noop,
+    close: noop,
+    toggle: noop,
+    send: () => Promise.resolve(),
+    stop: noop,
+    reset: noop,
+    destroy: noop,
+    on: () => noop,
+    update: noop,
+    isOpen: false,
+    messages: [],
+    element: null,
+  };
+}

@@ -1,0 +1,2 @@
+/** The package version, injected at build time. */
+export const version: string = __WIDGET_VERSION__;
