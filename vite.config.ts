@@ -38,7 +38,11 @@ export default defineConfig(({ mode }): UserConfig => {
         target: 'es2022',
         minify: false,
         sourcemap: true,
-        lib: { entry: 'server/index.ts', formats: ['es'], fileName: () => 'server.js' },
+        lib: {
+          entry: { server: 'server/index.ts', 'server-node': 'server/node.ts' },
+          formats: ['es'],
+          fileName: (_format, name) => `${name}.js`,
+        },
         rolldownOptions: { external: [/^node:/] },
       },
     };

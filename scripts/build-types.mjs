@@ -6,4 +6,5 @@ execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconf
 writeFileSync('dist/codegpt-widget.d.ts', "export * from './types/widget/index.js';\n");
 if (existsSync('dist/types/server/index.d.ts')) {
   writeFileSync('dist/server.d.ts', "export * from './types/server/index.js';\n");
+  writeFileSync('dist/server-node.d.ts', "export * from './types/server/node.js';\n");
 }
