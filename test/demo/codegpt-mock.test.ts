@@ -22,9 +22,12 @@ interface Chunk {
   choices: { index: number; delta: Record<string, unknown>; finish_reason: string | null }[];
 }
 
-/** Servers are cheap; each describe block gets its own so stats and options never leak. */
+/**
+ * Servers are cheap; each describe block gets its own so stats and options never leak. These tests
+ * are about the mock's own scripted defaults, not the demo's docs agent (`answers: 'mock'`).
+ */
 async function start(mock: MockOptions = {}): Promise<DemoServer> {
-  return startDemoServer({ port: 0, mock });
+  return startDemoServer({ port: 0, mock, answers: 'mock' });
 }
 
 function post(server: DemoServer, body: unknown, headers: Record<string, string> = {}, path = '/api/v1/chat/completions') {

@@ -146,7 +146,7 @@ describe('demo server: the real demo page', () => {
     expect(html).toBe(readFileSync(new URL('../../demo/pages/index.html', import.meta.url), 'utf8'));
     const tag = /<script src="\/dist\/codegpt-widget\.iife\.js" defer ([^>]*)><\/script>/.exec(html);
     expect(tag?.[1]).toMatch(
-      /^data-agent-id="docs-agent" data-token-endpoint="\/dev\/token" data-title="Ask the docs" data-welcome="[^"]+" data-suggestions="How do I install it\?\|Is it safe under CSP\?\|How big is it\?"$/,
+      /^data-agent-id="docs-agent" data-token-endpoint="\/api\/codegpt\/token" data-title="Ask the docs" data-welcome="[^"]+" data-suggestions="How do I install it\?\|Is it safe under CSP\?\|How big is it\?"$/,
     );
     // No inline scripts: the only <script> is the widget tag.
     expect(html.match(/<script/g)).toHaveLength(1);
