@@ -52,7 +52,7 @@ export default defineConfig(({ mode }): UserConfig => {
     define,
     build: {
       emptyOutDir: !iife,
-      target: 'es2020',
+      target: 'es2022',
       minify: true,
       sourcemap: true,
       lib: iife

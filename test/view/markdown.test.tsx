@@ -27,8 +27,8 @@ describe('Markdown', () => {
     const { container, rerender } = render(<Markdown {...base} text="First para" />);
     const el = content(container);
     const firstP = el.querySelector('p');
-    // smd holds the last character back until it knows it starts no token.
-    expect(firstP?.textContent).toBe('First par');
+    // Plain text is never held back: all of it shows at once.
+    expect(firstP?.textContent).toBe('First para');
 
     const appendChild = vi.spyOn(Node.prototype, 'appendChild');
     rerender(<Markdown {...base} text="First paragraph." />);
@@ -59,7 +59,7 @@ describe('Markdown', () => {
     const oldP = el.querySelector('p');
     rerender(<Markdown {...base} text="New" />);
     expect(el.querySelector('p')).not.toBe(oldP);
-    expect(el.innerHTML).toBe('<p>Ne</p>');
+    expect(el.innerHTML).toBe('<p>New</p>');
     rerender(<Markdown {...base} text="New text" final />);
     expect(el.innerHTML).toBe('<p>New text</p>');
   });

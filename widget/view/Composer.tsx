@@ -1,9 +1,8 @@
-import { useView } from './context';
+import { reactive } from './reactive';
 import { Icon } from './icons';
 
 /** Text box with Send, or Stop while an answer is in flight. Enter sends; Shift+Enter adds a line. */
-export function Composer() {
-  const { chat, ui, strings, config } = useView();
+export const Composer = reactive((_props, { chat, ui, strings, config }) => {
   const s = strings.value;
   const busy = chat.busy.value;
   const submit = () => {
@@ -53,4 +52,4 @@ export function Composer() {
       )}
     </div>
   );
-}
+});

@@ -1,8 +1,7 @@
-import { useView } from './context';
+import { reactive } from './reactive';
 
 /** The error of the last question, in words from `strings.errors`, with Retry when retrying can help. */
-export function ErrorNotice() {
-  const { chat, strings, ui } = useView();
+export const ErrorNotice = reactive((_props, { chat, strings, ui }) => {
   const error = chat.error.value;
   const s = strings.value;
   if (!error) {
@@ -26,4 +25,4 @@ export function ErrorNotice() {
       )}
     </div>
   );
-}
+});

@@ -1,9 +1,8 @@
-import { useView } from './context';
+import { reactive } from './reactive';
 import { Icon } from './icons';
 
 /** The floating button of bubble mode. Hover and focus warm the token up (embed.md 5, rule 1). */
-export function Launcher() {
-  const { ui, strings, setOpen, config } = useView();
+export const Launcher = reactive((_props, { ui, strings, setOpen, config }) => {
   const open = ui.isOpen.value;
   const s = strings.value;
   return (
@@ -19,4 +18,4 @@ export function Launcher() {
       <Icon name={open ? 'close' : 'chat'} />
     </button>
   );
-}
+});

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef } from 'preact/hooks';
+import { Component, createRef } from 'preact';
 import { createMarkdownRenderer } from './markdown-renderer';
 import type { MarkdownRenderer, MarkdownStrings } from './markdown-renderer';
 
@@ -18,24 +18,34 @@ export interface MarkdownProps {
 }
 
 /**
+ * As/**
  * Assistant markdown, rendered incrementally (style rule 11). The `<div>` is rendered with no
- * children, so Preact's diff never touches what the renderer appends; each render feeds only the
+ * children, so Preact's diff never touches what the renderer appends; each update feeds only the
  * new suffix of `text`. Options are read when a renderer starts (first render, or replaced text).
  */
-export function Markdown(props: MarkdownProps) {
-  const ref = useRef<HTMLDivElement>(null);
-  const state = useRef<{ renderer: MarkdownRenderer; text: string; ended: boolean } | null>(null);
+export class Markdown extends Component<MarkdownProps> {
+  private ref = createRef<HTMLDivElement>();
+  private state_: { renderer: MarkdownRenderer; text: string; ended: boolean } | null = null;
 
-  useLayoutEffect(() => {
-    const el = ref.current;
+  override componentDidMount(): void {
+    this.sync();
+  }
+
+  override componentDidUpdate(): void {
+    this.sync();
+  }
+
+  private sync(): void {
+    const el = this.ref.current;
     if (!el) return;
+    const props = this.props;
     const { text, final } = props;
-    let s = state.current;
+    let s = this.state_;
     if (!s || (s.ended && text !== s.text) || !text.startsWith(s.text)) {
       // The message was replaced (not extended), or a finished one grows again (a retried answer):
       // start over on an empty element.
       el.textContent = '';
-      s = state.current = {
+      s = this.state_ = {
         renderer: createMarkdownRenderer(el, {
           imageHosts: props.imageHosts,
           baseUrl: props.baseUrl,
@@ -54,7 +64,9 @@ export function Markdown(props: MarkdownProps) {
       s.ended = true;
       s.renderer.end();
     }
-  });
+  }
 
-  return <div ref={ref} part="content" class="content" />;
+  override render() {
+    return <div ref={this.ref} part="content" class="content" />;
+  }
 }

@@ -1,12 +1,11 @@
-import { useView } from './context';
+import { reactive } from './reactive';
 import { Icon } from './icons';
 import { MessageList } from './MessageList';
 import { Composer } from './Composer';
 import { ErrorNotice } from './ErrorNotice';
 
 /** Header, message log, error notice and composer. Escape closes it in bubble mode. */
-export function Panel() {
-  const { config, strings, setOpen } = useView();
+export const Panel = reactive((_props, { config, strings, setOpen }) => {
   const s = strings.value;
   const bubble = config.mode === 'bubble';
   return (
@@ -28,7 +27,7 @@ export function Panel() {
           {s.title}
         </h2>
         {bubble && (
-          <button type="button" part="close" class="icon-button" aria-label={s.close} onClick={() => setOpen(false)}>
+          <button type="button" part="close" class="x" aria-label={s.close} onClick={() => setOpen(false)}>
             <Icon name="close" />
           </button>
         )}
@@ -38,4 +37,4 @@ export function Panel() {
       <Composer />
     </section>
   );
-}
+});

@@ -1,5 +1,4 @@
 import { createContext } from 'preact';
-import { useContext } from 'preact/hooks';
 import type { Strings } from '../core/strings';
 import type { ChatModel } from '../model/chat-model';
 import type { UiModel } from '../model/ui-model';
@@ -26,11 +25,5 @@ export interface ViewContext {
   setOpen(open: boolean): void;
 }
 
-export const Ctx = createContext<ViewContext | null>(null);
-
 /** The models of this mount (one set per mount, never a module singleton). */
-export function useView(): ViewContext {
-  const ctx = useContext(Ctx);
-  if (!ctx) throw new TypeError('codegpt-widget: view rendered outside its context');
-  return ctx;
-}
+export const Ctx = createContext<ViewContext>(null as unknown as ViewContext);

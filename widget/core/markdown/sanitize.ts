@@ -70,7 +70,7 @@ export function safeImageUrl(
 }
 
 /**
- * The destination part of a markdown link target. streaming-markdown hands over everything between
+ * The destination part of a markdown link target. The parser hands over everything between
  * `](` and the first `)`, title included (`x.png "title"`), and keeps `<…>` brackets.
  */
 export function linkDestination(raw: string): string {
