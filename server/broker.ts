@@ -140,6 +140,15 @@ export function createBroker(config: BrokerConfig): BrokerHandler {
     }
   });
 
+  /** A refusal: logged once (warn, or error for 5xx) with what is known of the request so far. */
+  const denier =
+    (event: string, route: string, started: number, origin: string | undefined, agent: () => string | undefined) =>
+    (status: number, code: BrokerErrorCode, message: string, headers?: Record<string, string>): Response => {
+      const level = status >= 500 ? 'error' : 'warn';
+      log({ level, event, status, route, origin, agent: agent(), code, ms: cfg.now() - started });
+      return errorResponse(status, code, message, headers);
+    };
+
   app.get('/health', () => jsonResponse(200, { status: 'ok' }));
 
   app.post(TOKEN_ROUTE, async (c) => {
@@ -147,11 +156,7 @@ export function createBroker(config: BrokerConfig): BrokerHandler {
     const started = cfg.now();
     const origin = allowedOrigin(request);
     let agent: string | undefined;
-    const deny = (status: number, code: BrokerErrorCode, message: string, headers?: Record<string, string>): Response => {
-      const level = status >= 500 ? 'error' : 'warn';
-      log({ level, event: 'token_denied', status, route: TOKEN_ROUTE, origin, agent, code, ms: cfg.now() - started });
-      return errorResponse(status, code, message, headers);
-    };
+    const deny = denier('token_denied', TOKEN_ROUTE, started, origin, () => agent);
 
     if (!origin) return deny(403, 'origin_not_allowed', 'Origin not allowed');
     const limited = await limit(cfg.limiter, TOKEN_ROUTE, request, origin);
@@ -196,11 +201,7 @@ export function createBroker(config: BrokerConfig): BrokerHandler {
     const started = cfg.now();
     const origin = allowedOrigin(request);
     let agent: string | undefined;
-    const deny = (status: number, code: BrokerErrorCode, message: string, headers?: Record<string, string>): Response => {
-      const level = status >= 500 ? 'error' : 'warn';
-      log({ level, event: 'completion_denied', status, route: CHAT_ROUTE, origin, agent, code, ms: cfg.now() - started });
-      return errorResponse(status, code, message, headers);
-    };
+    const deny = denier('completion_denied', CHAT_ROUTE, started, origin, () => agent);
 
     if (!origin) return deny(403, 'origin_not_allowed', 'Origin not allowed');
     const bearer = /^Bearer[ ]+([^\s]+)\s*$/i.exec(request.headers.get('authorization') ?? '')?.[1];
