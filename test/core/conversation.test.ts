@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_WIRE_CHARS,
+  MAX_WIRE_MESSAGES,
+  type Messages,
   addUserMessage,
   appendText,
   beginAssistant,
@@ -46,6 +49,28 @@ describe('conversation transitions', () => {
     expect(toWire(m, 1)).toEqual([{ role: 'user', content: 'one' }]);
     expect(lastUserIndex(m)).toBe(2);
     expect(lastUserIndex([])).toBe(-1);
+  });
+
+  it('toWire keeps the most recent history within the caps, starting with a question', () => {
+    let m: Messages = [];
+    for (let i = 0; i < 40; i++) {
+      m = addUserMessage(m, `u${i}`, `question ${i}`);
+      m = settle(appendText(beginAssistant(m, `a${i}`), `a${i}`, `answer ${i}`), `a${i}`, 'done');
+    }
+    const wire = toWire(m);
+    expect(wire).toHaveLength(MAX_WIRE_MESSAGES);
+    expect(wire[0]).toEqual({ role: 'user', content: 'question 15' });
+    expect(wire[wire.length - 1]).toEqual({ role: 'assistant', content: 'answer 39' });
+
+    const big = 'x'.repeat(20_000);
+    let n: Messages = addUserMessage([], 'q1', big);
+    n = settle(appendText(beginAssistant(n, 'b1'), 'b1', big), 'b1', 'done');
+    n = addUserMessage(n, 'q2', 'short follow-up');
+    const capped = toWire(n);
+    expect(capped.map((w) => w.content.length)).toEqual([15]);
+    expect(capped.reduce((s, w) => s + w.content.length, 0)).toBeLessThanOrEqual(MAX_WIRE_CHARS);
+    // The question itself always goes, even when it alone is over the cap.
+    expect(toWire(addUserMessage([], 'huge', 'y'.repeat(40_000)))).toHaveLength(1);
   });
 
   it('restoreMessages marks an answer cut off by navigation as error and drops malformed entries', () => {

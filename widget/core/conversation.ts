@@ -29,18 +29,31 @@ export function settle(messages: Messages, id: string, state: Exclude<MessageSta
   return update(messages, id, (m) => (m.state === state ? m : { ...m, state }));
 }
 
+/** Most messages sent per request; matches the reference broker's default cap. */
+export const MAX_WIRE_MESSAGES = 50;
+/** Most characters of history sent per request; matches the reference broker's default cap. */
+export const MAX_WIRE_CHARS = 32_000;
+
 /**
  * The history sent to the API (codegpt-api.md 9.10: the API is stateless, send it all): user and
  * assistant messages in order, without empty answers. `upTo` (exclusive index) cuts the list, so a
- * retry sends the history that ends with the question being retried.
+ * retry sends the history that ends with the question being retried. Long conversations keep
+ * their most recent messages within {@link MAX_WIRE_MESSAGES} and {@link MAX_WIRE_CHARS} (the
+ * question itself always goes), so the request body stays bounded however long the chat grows.
  */
 export function toWire(messages: Messages, upTo = messages.length): WireMessage[] {
   const wire: WireMessage[] = [];
-  for (let i = 0; i < upTo && i < messages.length; i++) {
+  let chars = 0;
+  for (let i = Math.min(upTo, messages.length) - 1; i >= 0 && wire.length < MAX_WIRE_MESSAGES; i--) {
     const m = messages[i]!;
-    if (m.content.trim() !== '') wire.push({ role: m.role, content: m.content });
+    if (m.content.trim() === '') continue;
+    chars += m.content.length;
+    if (chars > MAX_WIRE_CHARS && wire.length > 0) break;
+    wire.push({ role: m.role, content: m.content });
   }
-  return wire;
+  // A history must start with a question: drop a leading answer left by the cut.
+  if (wire.length > 1 && wire[wire.length - 1]!.role === 'assistant') wire.pop();
+  return wire.reverse();
 }
 
 /** Index of the last user message, or -1. */

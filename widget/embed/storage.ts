@@ -19,9 +19,9 @@ export function createConversationStore(
   kind: 'session' | 'local' | 'none',
   agentId: string,
 ): ConversationStore {
+  if (kind === 'none') return { load: () => [], save() {}, clear() {} };
   const key = `codegpt-widget:v1:${agentId}`;
   const storage = (): Storage | undefined => {
-    if (kind === 'none') return undefined;
     try {
       return kind === 'local' ? win.localStorage : win.sessionStorage;
     } catch {
