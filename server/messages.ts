@@ -25,8 +25,10 @@ export type ParseResult = { ok: true; value: CompletionInput } | { ok: false; me
 /**
  * Validates the browser's completion body and caps its history.
  *
- * Policy: a single message over `maxInputChars` is rejected (cutting it would silently change what
- * the visitor asked); an over-long history is trimmed from the oldest end, because the widget sends
+ * Policy: the question (the last message) over `maxInputChars` is rejected (cutting it would
+ * silently change what the visitor asked); an earlier message over it, typically a long answer, is
+ * cut to `maxInputChars` (rejecting it would fail every later question of the conversation); an
+ * over-long history is trimmed from the oldest end, because the widget sends
  * the whole conversation every turn (codegpt-api.md section 9.10) and refusing would end every long
  * chat. `system` messages are dropped: the agent's own prompt lives upstream, and a browser must not
  * replace it. `agentId` is ignored here; the broker forces the token's agent.
@@ -49,10 +51,14 @@ export function parseCompletionBody(body: unknown, limits: HistoryLimits): Parse
     if (m.role !== 'user' && m.role !== 'assistant') {
       return { ok: false, message: `messages[${i}].role must be "user" or "assistant"` };
     }
-    if (m.content.length > limits.maxInputChars) {
-      return { ok: false, message: `messages[${i}] is longer than ${limits.maxInputChars} characters` };
+    let content = m.content;
+    if (content.length > limits.maxInputChars) {
+      if (i === messages.length - 1) {
+        return { ok: false, message: `messages[${i}] is longer than ${limits.maxInputChars} characters` };
+      }
+      content = content.slice(0, limits.maxInputChars);
     }
-    kept.push({ role: m.role, content: m.content });
+    kept.push({ role: m.role, content });
   }
 
   // Keep the newest messages that fit both caps; the last one always fits (maxInputChars ≤ maxTotalChars).

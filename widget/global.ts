@@ -6,6 +6,7 @@
 import { WidgetError } from './core/errors';
 import { defineElement } from './embed/element';
 import { mount } from './embed/mount';
+import { captureNatives } from './embed/natives';
 import { hasConfig, readAttributes } from './embed/script-config';
 import type { WidgetOptions } from './core/options';
 import { version } from './version';
@@ -19,6 +20,8 @@ interface GlobalApi {
 }
 
 try {
+  // Before the page's later scripts can wrap fetch or the timers (reliability E4).
+  captureNatives(window);
   const w = window as unknown as { CodeGPTWidget?: Partial<GlobalApi> };
   const script = document.currentScript;
   const existing = w.CodeGPTWidget;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   MAX_WIRE_CHARS,
   MAX_WIRE_MESSAGES,
+  MAX_WIRE_MESSAGE_CHARS,
   type Messages,
   addUserMessage,
   appendText,
@@ -63,11 +64,14 @@ describe('conversation transitions', () => {
     expect(wire[wire.length - 1]).toEqual({ role: 'assistant', content: 'answer 39' });
 
     const big = 'x'.repeat(20_000);
-    let n: Messages = addUserMessage([], 'q1', big);
+    let n: Messages = addUserMessage([], 'q1', 'y'.repeat(7_000));
     n = settle(appendText(beginAssistant(n, 'b1'), 'b1', big), 'b1', 'done');
     n = addUserMessage(n, 'q2', 'short follow-up');
+    // The long answer is cut to the per-message cap rather than breaking the request.
+    expect(toWire(n).map((w) => w.content.length)).toEqual([7_000, MAX_WIRE_MESSAGE_CHARS, 15]);
+    n = addUserMessage(n, 'q3', 'z'.repeat(20_000));
     const capped = toWire(n);
-    expect(capped.map((w) => w.content.length)).toEqual([15]);
+    expect(capped.map((w) => w.content.length)).toEqual([15, 20_000]);
     expect(capped.reduce((s, w) => s + w.content.length, 0)).toBeLessThanOrEqual(MAX_WIRE_CHARS);
     // The question itself always goes, even when it alone is over the cap.
     expect(toWire(addUserMessage([], 'huge', 'y'.repeat(40_000)))).toHaveLength(1);

@@ -99,6 +99,16 @@ describe('parseCompletionBody', () => {
     );
     expect(result).toEqual({ ok: true, value: { messages: [{ role: 'user', content: 'u' }], stream: false, format: 'text' } });
   });
+  it('cuts a long earlier answer instead of failing every later question; refuses a long question', () => {
+    const long = { role: 'assistant', content: 'a'.repeat(150) };
+    const ok = parseCompletionBody({ messages: [{ role: 'user', content: 'q' }, long, { role: 'user', content: 'next' }] }, limits);
+    expect(ok).toEqual({
+      ok: true,
+      value: { messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'a'.repeat(100) }, { role: 'user', content: 'next' }], stream: true, format: 'json' },
+    });
+    const refused = parseCompletionBody({ messages: [{ role: 'user', content: 'x'.repeat(101) }] }, limits);
+    expect(refused).toEqual({ ok: false, message: expect.stringContaining('messages[0] is longer than 100') });
+  });
   it('names the bad message', () => {
     const result = parseCompletionBody({ messages: [{ role: 'user', content: 'ok' }, { role: 'user' }] }, limits);
     expect(result).toEqual({ ok: false, message: expect.stringContaining('messages[1]') });

@@ -33,13 +33,16 @@ export function settle(messages: Messages, id: string, state: Exclude<MessageSta
 export const MAX_WIRE_MESSAGES = 50;
 /** Most characters of history sent per request; matches the reference broker's default cap. */
 export const MAX_WIRE_CHARS = 32_000;
+/** Longest earlier message sent back as history (a long answer is cut, not dropped); the broker's per-message cap. */
+export const MAX_WIRE_MESSAGE_CHARS = 8_000;
 
 /**
  * The history sent to the API (codegpt-api.md 9.10: the API is stateless, send it all): user and
  * assistant messages in order, without empty answers. `upTo` (exclusive index) cuts the list, so a
  * retry sends the history that ends with the question being retried. Long conversations keep
- * their most recent messages within {@link MAX_WIRE_MESSAGES} and {@link MAX_WIRE_CHARS} (the
- * question itself always goes), so the request body stays bounded however long the chat grows.
+ * their most recent messages within {@link MAX_WIRE_MESSAGES} and {@link MAX_WIRE_CHARS}, earlier
+ * messages cut to {@link MAX_WIRE_MESSAGE_CHARS} (the question itself always goes whole), so the
+ * request body stays bounded however long the chat or its answers grow.
  */
 export function toWire(messages: Messages, upTo = messages.length): WireMessage[] {
   const wire: WireMessage[] = [];
@@ -47,9 +50,10 @@ export function toWire(messages: Messages, upTo = messages.length): WireMessage[
   for (let i = Math.min(upTo, messages.length) - 1; i >= 0 && wire.length < MAX_WIRE_MESSAGES; i--) {
     const m = messages[i]!;
     if (m.content.trim() === '') continue;
-    chars += m.content.length;
+    const content = wire.length > 0 ? m.content.slice(0, MAX_WIRE_MESSAGE_CHARS) : m.content;
+    chars += content.length;
     if (chars > MAX_WIRE_CHARS && wire.length > 0) break;
-    wire.push({ role: m.role, content: m.content });
+    wire.push({ role: m.role, content });
   }
   // A history must start with a question: drop a leading answer left by the cut.
   if (wire.length > 1 && wire[wire.length - 1]!.role === 'assistant') wire.pop();

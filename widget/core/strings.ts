@@ -28,6 +28,11 @@ export interface Strings {
   image: string;
   suggestions: string;
   offline: string;
+  /**
+   * Shown instead of `errors.config` when the page's Content-Security-Policy blocked the token or
+   * chat request (reliability.md B4).
+   */
+  cspBlocked: string;
   /** One short, human message per error code (embed.md section 3). */
   errors: Record<ErrorCode, string>;
 }
@@ -53,6 +58,7 @@ export const en: Strings = {
   image: 'Image:',
   suggestions: 'Suggested questions',
   offline: 'You appear to be offline.',
+  cspBlocked: "Blocked by the site's Content Security Policy (connect-src).",
   errors: {
     config: 'The chat is not set up correctly on this page.',
     token: 'Could not connect to the chat service.',

@@ -1,4 +1,4 @@
-import { effect, signal } from '@preact/signals-core';
+import { computed, signal } from '@preact/signals-core';
 import { h, render } from 'preact';
 import { WidgetError } from '../core/errors';
 import { createIdFactory } from '../core/ids';
@@ -13,6 +13,9 @@ import { App } from '../view/App';
 import type { ViewContext } from '../view/context';
 import cssText from '../view/styles.css?inline';
 import { createEmitter, type Listener, type WidgetEvents } from './events';
+import { createCspGuard, isCspBlock } from './csp-guard';
+import { natives } from './natives';
+import { createScrollLock } from './scroll-lock';
 import { createConversationStore } from './storage';
 import { adoptStyles } from './styles';
 
@@ -98,7 +101,6 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   adoptStyles(shadow, cssText, o.cspNonce);
 
   const live = signal<LiveOptions>({ title: o.title, theme: o.theme, accent: o.accent, locale: o.locale, placeholder: o.placeholder });
-  const strings = signal(makeStrings(o, live.value));
   const applyHostAttributes = () => {
     const l = live.value;
     host.setAttribute('data-theme', l.theme ?? 'auto');
@@ -112,12 +114,18 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   if (!existingHost) host.setAttribute('data-codegpt-agent', o.agentId);
 
   const emitter = createEmitter(host, (e) => console.error('codegpt-widget: an event listener threw:', e));
+  // Captured natives, not whatever the host page has put on `window` since (reliability E4).
+  const native = natives(win);
+  const { timers } = native;
+  // Every request goes through the CSP guard, so a connect-src block reads as one (reliability B4).
+  const guard = createCspGuard(doc, o.fetch ?? native.fetch, native.wait);
   const { provider: tokens, release } = acquireTokenProvider({
     agentId: o.agentId,
     endpoint: o.tokenEndpoint,
     getToken: o.getToken,
     credentials: o.tokenCredentials,
-    fetch: o.fetch ?? win.fetch.bind(win),
+    fetch: guard.fetch,
+    timers,
   });
   const transport = createHttpTransport({
     agentId: o.agentId,
@@ -125,7 +133,8 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     orgId: o.orgId,
     format: o.format,
     tokens,
-    fetch: o.fetch ?? win.fetch.bind(win),
+    fetch: guard.fetch,
+    timers,
   });
   const store = createConversationStore(win, o.persist, o.agentId);
   const raf = win.requestAnimationFrame?.bind(win);
@@ -138,12 +147,17 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
         const id = raf(cb);
         return () => caf(id);
       }
-      const id = win.setTimeout(cb, 16);
-      return () => win.clearTimeout(id);
+      const id = timers.set(cb, 16);
+      return () => timers.clear(id);
     },
     initial: store.load(),
     save: (messages) => store.save(messages),
     emit: (event, detail) => emitter.emit(event, detail as WidgetEvents[typeof event]),
+  });
+  // The view names an error by its code; a CSP block is a `config` error with its own words (B4).
+  const strings = computed(() => {
+    const s = makeStrings(o, live.value);
+    return isCspBlock(chat.error.value) ? { ...s, errors: { ...s.errors, config: s.cspBlocked } } : s;
   });
   const ui = createUiModel({ open: o.mode === 'bubble' && o.open });
   ui.online.value = win.navigator.onLine !== false;
@@ -154,13 +168,15 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     const el = shadow.querySelector<HTMLElement>(selector);
     el?.focus();
   };
+  const scrollLock = createScrollLock(doc, win);
   const setOpen = (open: boolean) => {
     if (dead || o.mode !== 'bubble' || ui.isOpen.value === open) return;
     ui.isOpen.value = open;
+    scrollLock.update(open);
     if (open) tokens.prefetch();
     emitter.emit(open ? 'open' : 'close', {});
     // Focus follows the panel: into the input on open, back to the launcher on close.
-    win.setTimeout(() => !dead && focusInShadow(open ? '[part="input"]' : '[part="launcher"]'), 0);
+    timers.set(() => !dead && focusInShadow(open ? '[part="input"]' : '[part="launcher"]'), 0);
   };
 
   const ctx: ViewContext = {
@@ -186,13 +202,12 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   const onOffline = () => (ui.online.value = false);
   win.addEventListener('online', onOnline);
   win.addEventListener('offline', onOffline);
-  const disposeLive = effect(() => {
-    strings.value = makeStrings(o, live.value);
-  });
-
   render(h(App, { ctx }), shadow);
   if (!existingHost) (container ?? doc.body).appendChild(host);
-  if (ui.isOpen.value) tokens.prefetch();
+  if (ui.isOpen.value) {
+    tokens.prefetch();
+    scrollLock.update(true);
+  }
   queueMicrotask(() => !dead && emitter.emit('ready', {}));
 
   const widget: MountedWidget = {
@@ -210,7 +225,6 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
       if (dead) return;
       dead = true;
       chat.dispose();
-      disposeLive();
       emitter.clear();
       shadow.removeEventListener('pointerover', warm);
       shadow.removeEventListener('focusin', warm);
@@ -218,6 +232,8 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
       win.removeEventListener('offline', onOffline);
       render(null, shadow);
       release();
+      guard.dispose();
+      scrollLock.dispose();
       if (!existingHost) host.remove();
     },
     on: (event, fn) => (dead ? () => {} : emitter.on(event, fn)),

@@ -17,7 +17,7 @@ import {
   readCapped,
   untilAborted,
 } from './http';
-import type { Sleep } from './http';
+import type { Sleep, Timers } from './http';
 
 /** How to obtain tokens for one agent. */
 export interface TokenProviderOptions {
@@ -39,6 +39,8 @@ export interface TokenProviderOptions {
   now?: () => number;
   /** Abortable wait used between tries. @defaultValue a `setTimeout` captured at creation */
   sleep?: Sleep;
+  /** Timers for the request timeout (and `sleep`). @defaultValue the globals, captured at creation */
+  timers?: Timers;
   /** Source of backoff jitter in [0, 1). @defaultValue Math.random */
   random?: () => number;
   /** Limit for one token request, body included (reliability C6). @defaultValue 10_000 */
@@ -145,7 +147,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   if (!endpoint && !getToken) throw new TypeError('createTokenProvider needs an endpoint or getToken.');
   const credentials = options.credentials ?? 'same-origin';
   const now = options.now ?? performance.now.bind(performance);
-  const timers = captureTimers();
+  const timers = options.timers ?? captureTimers();
   const sleep = options.sleep ?? createSleep(timers);
   const random = options.random ?? Math.random;
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -153,8 +155,16 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
   const life = new AbortController();
 
   let cached: Cached | undefined;
-  let inflight: Promise<TokenInfo> | undefined;
+  let inflight: Flight | undefined;
   let failedSinceGet = false;
+  /** Failures retrying cannot fix (401/403, a malformed answer, a CSP block): no automatic retry. */
+  const finalErrors = new WeakSet<Error>();
+  /**
+   * A final failure of a prefetch that no caller has seen yet. The next get() is answered with it
+   * instead of asking the endpoint again: opening the panel and sending must not make two requests
+   * to an endpoint that refused (reliability C3: one request, then only a manual Retry).
+   */
+  let unseen: Error | undefined;
 
   /** Rule 4: local expiry on the monotonic clock, counted from when the request was sent. */
   function remember(response: TokenResponse, sentAt: number): Cached {
@@ -187,6 +197,8 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     } catch (error) {
       if (life.signal.aborted) throw abortError(life.signal);
       if (timedOut) return { error: new WidgetError('network', TIMED_OUT), retry: true };
+      // The injected fetch already classified it (a CSP block, reliability B4): final, no retry.
+      if (error instanceof WidgetError) return { error, retry: false };
       // fetch rejects with a TypeError on network failure, CORS or a CSP block (reliability B4).
       return { error: new WidgetError('network', UNREACHABLE, { cause: error }), retry: true };
     } finally {
@@ -241,6 +253,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     for (let attempt = 1; ; attempt++) {
       const outcome = await tryEndpoint(url);
       if ('info' in outcome) return outcome;
+      if (!outcome.retry) finalErrors.add(outcome.error);
       if (!outcome.retry || attempt >= MAX_TRIES) throw outcome.error;
       await sleep(outcome.waitMs ?? backoffMs(attempt, random), life.signal);
     }
@@ -290,21 +303,34 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
     }
   }
 
+  /** Starts a request; `seen` is false for a prefetch until a get() shares it. */
+  function start(seen: boolean): Flight {
+    const flight: Flight = { promise: load(), seen };
+    flight.promise = flight.promise.finally(() => {
+      if (inflight === flight) inflight = undefined;
+    });
+    // Callers may all have gone (aborted) by the time it settles: never an unhandled rejection.
+    flight.promise.catch((error: unknown) => {
+      if (!flight.seen && error instanceof Error && finalErrors.has(error)) unseen = error;
+    });
+    inflight = flight;
+    return flight;
+  }
+
+  const fresh = (): boolean => !!cached && now() < cached.refreshAt;
+
   function get(signal?: AbortSignal): Promise<TokenInfo> {
     if (life.signal.aborted) return Promise.reject(abortError(life.signal));
     if (signal?.aborted) return Promise.reject(abortError(signal));
     failedSinceGet = false;
-    if (cached && now() < cached.refreshAt) return Promise.resolve(cached.info);
-    if (!inflight) {
-      const request = load().finally(() => {
-        if (inflight === request) inflight = undefined;
-      });
-      // Callers may all have gone (aborted) by the time it settles: never an unhandled rejection.
-      request.catch(() => {});
-      inflight = request;
-    }
+    const missed = unseen;
+    unseen = undefined;
+    if (missed) return Promise.reject(missed);
+    if (cached && fresh()) return Promise.resolve(cached.info);
+    const flight = inflight ?? start(true);
+    flight.seen = true;
     // load() itself rejects at once on dispose(); only the caller's own signal is added here.
-    return untilAborted(inflight, signal);
+    return untilAborted(flight.promise, signal);
   }
 
   return {
@@ -313,15 +339,23 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       if (cached?.info.token === token) cached = undefined;
     },
     prefetch() {
-      if (life.signal.aborted || failedSinceGet || inflight) return;
-      get().catch(() => {});
+      if (life.signal.aborted || failedSinceGet || inflight || fresh()) return;
+      start(false);
     },
     dispose() {
       cached = undefined;
       inflight = undefined;
+      unseen = undefined;
       life.abort();
     },
   };
+}
+
+/** The token request in flight. */
+interface Flight {
+  promise: Promise<TokenInfo>;
+  /** A get() is waiting on it, so its failure reaches a caller. */
+  seen: boolean;
 }
 
 interface SharedEntry {

@@ -64,6 +64,8 @@ export interface HttpTransportOptions {
   idleTimeoutMs?: number;
   /** Abortable wait used between tries. @defaultValue a `setTimeout` captured at creation */
   sleep?: Sleep;
+  /** Timers for the idle and error-body timeouts (and `sleep`). @defaultValue the globals, captured at creation */
+  timers?: Timers;
   /** Source of backoff jitter in [0, 1). @defaultValue Math.random */
   random?: () => number;
 }
@@ -139,7 +141,7 @@ function createCollector(limit: number): StreamDecoder & { text(): string; error
 export function createHttpTransport(options: HttpTransportOptions): ChatTransport {
   const { agentId, orgId, format, tokens, fetch: fetchImpl } = options;
   const idleTimeoutMs = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
-  const timers: Timers = captureTimers();
+  const timers: Timers = options.timers ?? captureTimers();
   const sleep = options.sleep ?? createSleep(timers);
   const random = options.random ?? Math.random;
 
@@ -255,6 +257,8 @@ export function createHttpTransport(options: HttpTransportOptions): ChatTranspor
         response = await post(token, apiBase, request);
       } catch (error) {
         if (signal.aborted) throw abortError(signal);
+        // The injected fetch already classified it (a CSP block, reliability B4): final, no retry.
+        if (error instanceof WidgetError) throw error;
         // fetch rejected before any byte (TypeError: offline, DNS, CORS, CSP): safe to try once more.
         if (!networkRetried) {
           networkRetried = true;

@@ -2,6 +2,9 @@ import { createRef } from 'preact';
 import { MessageItem } from './MessageItem';
 import { Reactive } from './reactive';
 
+/** Characters of a finished answer read out by the live region. */
+const ANNOUNCE_MAX = 600;
+
 /**
  * The conversation log. `role="log"` with `aria-live="off"`: streamed text is not read out token by
  * token; the finished answer is announced once through the hidden live region below.
@@ -30,7 +33,12 @@ export class MessageList extends Reactive {
     const busy = chat.busy.value;
     const s = strings.value;
     const last = messages[messages.length - 1];
-    const announce = last && last.role === 'assistant' && last.state !== 'streaming' ? last.content : '';
+    // Announced once when the answer ends: markdown symbols removed (not read out), and capped,
+    // since a screen reader user can read a long answer in the log itself.
+    const announce =
+      last && last.role === 'assistant' && last.state !== 'streaming'
+        ? last.content.slice(0, ANNOUNCE_MAX).replace(/[*_`#>|~]+/g, '') + (last.content.length > ANNOUNCE_MAX ? '…' : '')
+        : '';
     return (
       <>
         <div

@@ -1,5 +1,5 @@
 import { effect } from '@preact/signals-core';
-import { Component, type ComponentChildren } from 'preact';
+import { Component, type ComponentChildren, type ComponentType } from 'preact';
 import { Ctx, type ViewContext } from './context';
 
 /**
@@ -38,7 +38,7 @@ export abstract class Reactive<P = object> extends Component<P> {
 }
 
 /** A function component made {@link Reactive}; it receives the view context as second argument. */
-export function reactive<P = object>(view: (props: P, ctx: ViewContext) => ComponentChildren) {
+export function reactive<P = object>(view: (props: P, ctx: ViewContext) => ComponentChildren): ComponentType<P> {
   return class extends Reactive<P> {
     view(props: P): ComponentChildren {
       return view(props, this.context);

@@ -1,0 +1,64 @@
+/**
+ * Keeps the host page still behind the full-screen panel on phones (reliability E10): while a
+ * bubble panel is open at the small-screen breakpoint, where styles.css makes it cover the whole
+ * viewport, the document gets `overflow: hidden` (through the CSSOM, allowed under a strict
+ * `style-src`). The page's own inline value is put back exactly on close, so its scroll position is
+ * never touched. Several widgets on one page share one lock per document.
+ */
+
+/** The breakpoint of `.panel-bubble`'s full-screen rule in styles.css; keep the two in step. */
+export const FULL_SCREEN_QUERY = '(max-width: 639px)';
+
+interface Lock {
+  users: number;
+  value: string;
+  priority: string;
+}
+
+const locks = new WeakMap<Document, Lock>();
+
+/** One widget's claim on the document's scroll. */
+export interface ScrollLock {
+  /** Lock when `open` and the viewport is at the full-screen breakpoint; otherwise release. */
+  update(open: boolean): void;
+  /** Releases and stops watching the viewport. */
+  dispose(): void;
+}
+
+export function createScrollLock(doc: Document, win: Window): ScrollLock {
+  const query = typeof win.matchMedia === 'function' ? win.matchMedia(FULL_SCREEN_QUERY) : undefined;
+  let held = false;
+  let open = false;
+
+  function hold(next: boolean): void {
+    if (next === held) return;
+    held = next;
+    const style = doc.documentElement.style;
+    let lock = locks.get(doc);
+    if (next) {
+      if (!lock) {
+        lock = { users: 0, value: style.getPropertyValue('overflow'), priority: style.getPropertyPriority('overflow') };
+        locks.set(doc, lock);
+        style.setProperty('overflow', 'hidden', 'important');
+      }
+      lock.users++;
+    } else if (lock && --lock.users === 0) {
+      locks.delete(doc);
+      if (lock.value) style.setProperty('overflow', lock.value, lock.priority);
+      else style.removeProperty('overflow');
+    }
+  }
+
+  const onChange = (): void => hold(open && !!query?.matches);
+
+  function update(next: boolean): void {
+    if (next === open) return;
+    open = next;
+    // Watch the breakpoint only while open (a phone rotated to landscape lets go).
+    if (open) query?.addEventListener('change', onChange);
+    else query?.removeEventListener('change', onChange);
+    onChange();
+  }
+
+  return { update, dispose: () => update(false) };
+}
