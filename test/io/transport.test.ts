@@ -227,7 +227,7 @@ describe('retries before the first byte (rule 5, reliability C8, D10)', () => {
 
   it('404 is a config error: the assistant could not be found', async () => {
     const { stub, send } = setup([json({ detail: 'Agent not found' }, 404)]);
-    await expect(send()).rejects.toMatchObject({ code: 'config', status: 404, message: 'This assistant could not be found.' });
+    await expect(send()).rejects.toMatchObject({ code: 'config', status: 404, message: 'Agent not found.' });
     expect(stub.calls).toHaveLength(1);
   });
 
@@ -483,7 +483,7 @@ describe('error bodies → short messages (codegpt-api.md sections 4, 9.7)', () 
     expect(error.message).not.toMatch(/[{}]/);
     expect(error.message.length).toBeLessThanOrEqual(160);
     if (detail) expect(error.message).toContain(detail);
-    else expect(error.message).toBe('The question was not accepted.');
+    else expect(error.message).toBe('Chat request refused.');
     expect(stub.calls).toHaveLength(1);
   });
 
@@ -491,7 +491,7 @@ describe('error bodies → short messages (codegpt-api.md sections 4, 9.7)', () 
     const big = endless(4096, 'application/json', 400);
     const { send } = setup([big.handler]);
     const error = await failure(send());
-    expect(error.message).toBe('The question was not accepted.');
+    expect(error.message).toBe('Chat request refused.');
     expect(big.state.cancelled).toBe(true);
     expect(big.state.sent).toBeLessThanOrEqual(16 * 1024 + 3 * 4096);
   });
@@ -504,7 +504,7 @@ describe('error bodies → short messages (codegpt-api.md sections 4, 9.7)', () 
     await vi.advanceTimersByTimeAsync(9_999);
     expect(result.done).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
-    expect(result.error).toMatchObject({ code: 'server', status: 400, message: 'The question was not accepted.' });
+    expect(result.error).toMatchObject({ code: 'server', status: 400, message: 'Chat request refused.' });
     expect(vi.getTimerCount()).toBe(0);
   });
 });
@@ -541,7 +541,7 @@ describe('200 bodies that are not a stream (reliability D8, codegpt-api.md 9.6)'
     const { send } = setup([json({ error: '<b>broken</b>' })]);
     const error = await failure(send());
     expect(error.code).toBe('server');
-    expect(error.message).toBe('The chat service reported an error.');
+    expect(error.message).toBe('The server reported an error.');
   });
 
   it('a non-stream completion is delivered as one delta', async () => {

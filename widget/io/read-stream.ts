@@ -5,7 +5,7 @@
  */
 import { WidgetError } from '../core/errors';
 import type { StreamDecoder } from '../core/stream-decoder';
-import { abortError, captureTimers } from './http';
+import { captureTimers, deadline, ignore, throwIfAborted, untilAborted } from './http';
 import type { Timers } from './http';
 
 /** How {@link readBody} watches a body. */
@@ -25,14 +25,9 @@ export interface ReadBodyOptions {
   timers?: Timers;
 }
 
-const INTERRUPTED = 'The answer was interrupted.';
-const STALLED = 'The answer stopped arriving.';
-
-/** Errors past this point never lead to a re-POST (rule 5, reliability D1): mark them so. */
+/** `error`, marked as raised after answer bytes arrived: such a request is never re-POSTed (rule 5, reliability D1). */
 function afterBytes(error: WidgetError): WidgetError {
-  return error.afterBytes
-    ? error
-    : new WidgetError(error.code, error.message, { status: error.status, retryAfterMs: error.retryAfterMs, afterBytes: true, cause: error });
+  return new WidgetError(error.code, error.message, { ...error, afterBytes: true, cause: error });
 }
 
 /**
@@ -43,83 +38,54 @@ function afterBytes(error: WidgetError): WidgetError {
  * - no byte for `idleTimeoutMs`: cancelled; rejects with `interrupted` (reliability D2);
  * - the read rejects (connection reset, iOS `TypeError: Load failed`, an AbortError that is not
  *   ours): rejects with `interrupted` (reliability D12);
- * - `signal` aborts: cancelled; rejects with an AbortError (the caller treats it as Stop).
+ * - `signal` aborts: cancelled; rejects with an AbortError (the caller treats it as Stop);
+ * - a consumer callback (onDelta, onFirstByte) throws: cancelled; rejects with that error.
  * Every WidgetError it rejects with has `afterBytes: true`: the response had started. The timer
- * and the abort listener are always removed.
+ * and the abort listener are always removed, and the body is always cancelled (a no-op after EOF).
  */
-export function readBody(body: ReadableStream<Uint8Array>, decoder: StreamDecoder, options: ReadBodyOptions): Promise<void> {
-  const { signal, idleTimeoutMs, onFirstByte, decodeError } = options;
-  const timers = options.timers ?? captureTimers();
-  if (signal.aborted) return Promise.reject(abortError(signal));
+export async function readBody(body: ReadableStream<Uint8Array>, decoder: StreamDecoder, options: ReadBodyOptions): Promise<void> {
+  const { signal, idleTimeoutMs, decodeError, timers = captureTimers() } = options;
+  let { onFirstByte } = options;
+  throwIfAborted(signal);
   const reader = body.getReader();
   // One decoder for the whole body: a multi-byte character may be split across chunks (section 9.3).
-  const text = new TextDecoder('utf-8');
-  let started = false;
-  let settled = false;
-  let timer: unknown;
-
-  return new Promise<void>((resolve, reject) => {
-    function finish(error?: Error): void {
-      if (settled) return;
-      settled = true;
-      timers.clear(timer);
-      signal.removeEventListener('abort', onAbort);
-      // Cancelling after EOF is a no-op; otherwise it tells the server we stopped listening.
-      reader.cancel().catch(() => {});
-      if (error) reject(error);
-      else resolve();
-    }
-
-    function onAbort(): void {
-      finish(abortError(signal));
-    }
-
-    function armIdleTimer(): void {
-      timers.clear(timer);
-      timer = timers.set(() => finish(new WidgetError('interrupted', STALLED, { afterBytes: true })), idleTimeoutMs);
-    }
-
-    /** True when the read must stop: the decoder finished or failed. */
-    function checkDecoder(): boolean {
-      const error = decodeError?.();
-      if (error) finish(afterBytes(error));
-      else if (decoder.done) finish();
-      return settled;
-    }
-
-    async function pump(): Promise<void> {
-      for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
-        try {
-          chunk = await reader.read();
-        } catch (error) {
-          // After our own abort, finish() already ran (the listener fires first); this is a real failure.
-          return finish(new WidgetError('interrupted', INTERRUPTED, { afterBytes: true, cause: error }));
-        }
-        if (settled) return;
-        if (chunk.done) {
-          const rest = text.decode();
-          if (rest) decoder.push(rest);
-          if (checkDecoder()) return;
-          decoder.end();
-          if (!checkDecoder()) finish();
-          return;
-        }
-        if (chunk.value.byteLength === 0) continue;
-        armIdleTimer();
-        if (!started) {
-          started = true;
-          onFirstByte?.();
-        }
-        const decoded = text.decode(chunk.value, { stream: true });
-        if (decoded) decoder.push(decoded);
-        if (checkDecoder()) return;
+  const text = new TextDecoder();
+  /** Aborts on Stop or after `idleTimeoutMs` without a byte; renewed by every non-empty chunk. */
+  let [idle, off] = deadline(timers, idleTimeoutMs, signal);
+  /** Pushes decoded text; true when the read must stop (the decoder is done). Throws its error. */
+  const push = (chunk: string): boolean => {
+    if (chunk) decoder.push(chunk);
+    const error = decodeError?.();
+    if (error) throw afterBytes(error);
+    return decoder.done;
+  };
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await untilAborted(reader.read(), idle);
+      } catch (error) {
+        // Stop (which also errors a fetch body) is an AbortError; silence or any other failure, a broken answer.
+        throwIfAborted(signal);
+        throw new WidgetError('interrupted', idle.aborted ? 'Answer stalled.' : 'Answer interrupted.', { afterBytes: true, cause: error });
       }
+      if (chunk.done) {
+        if (!push(text.decode())) {
+          decoder.end();
+          push('');
+        }
+        return;
+      }
+      if (!chunk.value.byteLength) continue;
+      off();
+      [idle, off] = deadline(timers, idleTimeoutMs, signal);
+      onFirstByte?.();
+      onFirstByte = undefined;
+      if (push(text.decode(chunk.value, { stream: true }))) return;
     }
-
-    signal.addEventListener('abort', onAbort, { once: true });
-    armIdleTimer();
-    // A throw from a consumer callback (onDelta, onFirstByte) ends the read with that error.
-    pump().catch((error: unknown) => finish(error instanceof Error ? error : new Error(String(error))));
-  });
+  } finally {
+    off();
+    // Tells the server we stopped listening (a no-op after EOF); settles the read left pending.
+    reader.cancel().catch(ignore);
+  }
 }

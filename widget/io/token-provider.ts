@@ -6,21 +6,24 @@
 import { WidgetError } from '../core/errors';
 import type { TokenResponse } from '../core/types';
 import {
-  RETRY_AFTER_CAP_MS,
+  BUSY,
+  UNAVAILABLE,
+  UNREACHABLE,
   abortError,
-  backoffMs,
-  captureTimers,
   contentType,
-  createSleep,
+  deadline,
   discard,
-  parseRetryAfter,
+  ignore,
   readCapped,
+  retryAfter,
+  throwIfAborted,
   untilAborted,
+  waits,
 } from './http';
-import type { Sleep, Timers } from './http';
+import type { WaitOptions } from './http';
 
 /** How to obtain tokens for one agent. */
-export interface TokenProviderOptions {
+export interface TokenProviderOptions extends WaitOptions {
   /** The agent the token is for; sent in the token request body. */
   agentId: string;
   /** Absolute URL of the token endpoint (resolved by the caller). Required unless `getToken` is given. */
@@ -37,12 +40,6 @@ export interface TokenProviderOptions {
   fetch: typeof fetch;
   /** Monotonic clock in ms (rule 4). @defaultValue `performance.now`, captured at creation */
   now?: () => number;
-  /** Abortable wait used between tries. @defaultValue a `setTimeout` captured at creation */
-  sleep?: Sleep;
-  /** Timers for the request timeout (and `sleep`). @defaultValue the globals, captured at creation */
-  timers?: Timers;
-  /** Source of backoff jitter in [0, 1). @defaultValue Math.random */
-  random?: () => number;
   /** Limit for one token request, body included (reliability C6). @defaultValue 10_000 */
   timeoutMs?: number;
 }
@@ -76,295 +73,197 @@ export interface TokenProvider {
 }
 
 const MAX_TRIES = 3; // rule 6
-const DEFAULT_TIMEOUT_MS = 10_000; // reliability C6
 const MAX_BODY_BYTES = 64 * 1024; // reliability C5
-const MIN_TTL_S = 30;
-const MAX_TTL_S = 3600;
-const MIN_REFRESH_MARGIN_MS = 30_000; // rule 4
 /** Printable ASCII without spaces: anything else cannot go into an `Authorization` header. */
 const TOKEN_PATTERN = /^[\x21-\x7e]{1,8192}$/;
-const LOCAL_HOSTS = ['localhost', '127.0.0.1', '[::1]'];
+/** `https:` anywhere, `http:` only on the loopback hosts (rule 7). */
+const API_BASE_PATTERN = /^(https:|http:(localhost|127\.0\.0\.1|\[::1\])$)/;
 
-const UNAVAILABLE = 'Chat is unavailable on this page.';
-const BUSY = 'The chat service is busy. Please try again in a moment.';
-const UNREACHABLE = 'Could not reach the chat service. Check your connection.';
-const TIMED_OUT = 'The chat service did not answer in time.';
-const TOKEN_FAILED = 'The chat could not be started.';
-
-/** A validated token with its local refresh time. */
-interface Cached {
-  info: TokenInfo;
-  /** Monotonic time after which get() fetches anew. */
-  refreshAt: number;
+/** A `token` error; the message names what broke, never a value (rule 7: the body is never shown). */
+function tokenError(message: string, status?: number, retryAfterMs?: number): WidgetError {
+  return new WidgetError('token', message, { status, retryAfterMs });
 }
 
-/** One failed try and whether another may follow. */
-interface Failure {
-  error: WidgetError;
-  retry: boolean;
-  /** Server-requested wait (already within the cap); otherwise the backoff applies. */
-  waitMs?: number;
-}
-
-function invalid(reason: string, status?: number): WidgetError {
-  // The reason names the broken field, never its value (rule 7: the body is never shown).
-  return new WidgetError('token', `${TOKEN_FAILED} ${reason}`, { status });
-}
-
-function isAllowedApiBase(value: string): boolean {
-  let url: URL;
+/** Rule 7: an absolute `https:` URL, or `http:` on a loopback host; never with credentials. */
+function isAllowedApiBase(value: unknown): boolean {
   try {
-    url = new URL(value);
+    const url = new URL(value as string);
+    return typeof value === 'string' && !url.username && !url.password && API_BASE_PATTERN.test(url.protocol + url.hostname);
   } catch {
     return false;
   }
-  if (url.username || url.password) return false;
-  return url.protocol === 'https:' || (url.protocol === 'http:' && LOCAL_HOSTS.includes(url.hostname));
 }
 
-/** Rule 7 / reliability C5. Throws a `token` WidgetError naming the first bad field. */
-function validate(data: unknown): TokenResponse {
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw invalid('The token response is not an object.');
-  }
-  const { token, expiresIn, apiBase } = data as Record<string, unknown>;
-  if (typeof token !== 'string' || !TOKEN_PATTERN.test(token)) {
-    throw invalid('The token response has no usable token.');
-  }
+/** Rule 7 / reliability C5: the token with its local refresh time, or a `token` error naming the first bad field. */
+function validate(data: unknown, sentAt: number): [TokenInfo, number] {
+  const { token, expiresIn, apiBase } = Object(data) as Record<string, unknown>;
   // Comparisons are false for NaN, so this also rejects NaN; Infinity fails the upper bound.
-  if (typeof expiresIn !== 'number' || !(expiresIn >= MIN_TTL_S && expiresIn <= MAX_TTL_S)) {
-    throw invalid('The token response needs expiresIn between 30 and 3600 seconds.');
-  }
-  if (apiBase != null && (typeof apiBase !== 'string' || !isAllowedApiBase(apiBase))) {
-    throw invalid('The token response apiBase must be https: (or http://localhost).');
-  }
-  return { token, expiresIn, apiBase: apiBase ?? undefined };
+  const bad =
+    typeof token !== 'string' || !TOKEN_PATTERN.test(token)
+      ? 'token'
+      : !(typeof expiresIn === 'number' && expiresIn >= 30 && expiresIn <= 3600)
+        ? 'expiresIn'
+        : apiBase != null && !isAllowedApiBase(apiBase)
+          ? 'apiBase'
+          : '';
+  if (bad) throw tokenError(`Token response has an invalid ${bad}.`);
+  // Rule 4: local expiry on the monotonic clock, counted from when the request was sent.
+  const ttlMs = (expiresIn as number) * 1000;
+  return [{ token: token as string, apiBase: (apiBase as string | null) ?? undefined }, sentAt + ttlMs - Math.max(30_000, ttlMs / 5)];
 }
 
 /** Creates a provider with its own cache. Prefer {@link acquireTokenProvider} to share one per page. */
 export function createTokenProvider(options: TokenProviderOptions): TokenProvider {
-  const { agentId, endpoint, getToken, fetch: fetchImpl } = options;
-  if (!endpoint && !getToken) throw new TypeError('createTokenProvider needs an endpoint or getToken.');
-  const credentials = options.credentials ?? 'same-origin';
+  const { agentId, endpoint, getToken, fetch: fetchImpl, credentials = 'same-origin', timeoutMs = 10_000 } = options;
+  if (!endpoint && !getToken) throw new TypeError('No endpoint or getToken.');
   const now = options.now ?? performance.now.bind(performance);
-  const timers = options.timers ?? captureTimers();
-  const sleep = options.sleep ?? createSleep(timers);
-  const random = options.random ?? Math.random;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const [timers, pause] = waits(options);
   /** Aborted by dispose(): ends the request in flight and any backoff wait. */
   const life = new AbortController();
+  const dead = life.signal;
 
-  let cached: Cached | undefined;
-  let inflight: Flight | undefined;
+  let cached: TokenInfo | undefined;
+  let refreshAt = 0;
+  /** The token request in flight. */
+  let inflight: Promise<TokenInfo> | undefined;
+  /** A get() waits on `inflight`, so its failure reaches a caller (false while it is only a prefetch). */
+  let seen = false;
   let failedSinceGet = false;
-  /** Failures retrying cannot fix (401/403, a malformed answer, a CSP block): no automatic retry. */
-  const finalErrors = new WeakSet<Error>();
+  /** The last endpoint failure no retry can fix (401/403, a malformed answer, a CSP block). */
+  let refusal: unknown;
   /**
    * A final failure of a prefetch that no caller has seen yet. The next get() is answered with it
    * instead of asking the endpoint again: opening the panel and sending must not make two requests
    * to an endpoint that refused (reliability C3: one request, then only a manual Retry).
    */
-  let unseen: Error | undefined;
+  let unseen: unknown;
 
-  /** Rule 4: local expiry on the monotonic clock, counted from when the request was sent. */
-  function remember(response: TokenResponse, sentAt: number): Cached {
-    const ttlMs = response.expiresIn * 1000;
-    const margin = Math.max(MIN_REFRESH_MARGIN_MS, ttlMs * 0.2);
-    return { info: { token: response.token, apiBase: response.apiBase }, refreshAt: sentAt + ttlMs - margin };
-  }
-
-  /** One POST to the endpoint, bounded by `timeoutMs` (headers and body). */
-  async function tryEndpoint(url: string): Promise<Cached | Failure> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = timers.set(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    const onDispose = (): void => controller.abort();
-    life.signal.addEventListener('abort', onDispose, { once: true });
-    const sentAt = now();
-    try {
-      const response = await fetchImpl(url, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        credentials,
-        cache: 'no-store',
-        body: JSON.stringify({ agentId, widgetVersion: __WIDGET_VERSION__ }),
-        signal: controller.signal,
-      });
-      return await readResponse(response, controller.signal, sentAt);
-    } catch (error) {
-      if (life.signal.aborted) throw abortError(life.signal);
-      if (timedOut) return { error: new WidgetError('network', TIMED_OUT), retry: true };
-      // The injected fetch already classified it (a CSP block, reliability B4): final, no retry.
-      if (error instanceof WidgetError) return { error, retry: false };
-      // fetch rejects with a TypeError on network failure, CORS or a CSP block (reliability B4).
-      return { error: new WidgetError('network', UNREACHABLE, { cause: error }), retry: true };
-    } finally {
-      timers.clear(timer);
-      life.signal.removeEventListener('abort', onDispose);
-    }
-  }
-
-  async function readResponse(response: Response, signal: AbortSignal, sentAt: number): Promise<Cached | Failure> {
-    const { status } = response;
-    if (status === 200) {
-      // A login page served with 200 (text/html) is a token error, not a token (reliability C5).
-      if (!contentType(response).includes('json')) {
-        discard(response);
-        return { error: invalid('The token response is not JSON.'), retry: false };
-      }
-      const text = await readCapped(response.body, MAX_BODY_BYTES, signal);
-      if (text === undefined) return { error: invalid('The token response is too large.'), retry: false };
-      let data: unknown;
-      try {
-        data = JSON.parse(text);
-      } catch {
-        return { error: invalid('The token response is not valid JSON.'), retry: false };
-      }
-      try {
-        return remember(validate(data), sentAt);
-      } catch (error) {
-        return { error: error as WidgetError, retry: false };
-      }
-    }
-    discard(response); // error bodies are never read: nothing in them is shown (rule 7)
-    if (status === 401 || status === 403) {
-      return { error: new WidgetError('auth', UNAVAILABLE, { status }), retry: false };
-    }
-    if (status === 429 || status === 503) {
-      const after = parseRetryAfter(response.headers.get('retry-after'), Date.now());
-      const retryAfterMs = after === undefined ? undefined : Math.min(after, RETRY_AFTER_CAP_MS);
-      const error =
-        status === 429
-          ? new WidgetError('rate_limited', BUSY, { status, retryAfterMs })
-          : new WidgetError('token', `${TOKEN_FAILED} The token service is unavailable.`, { status, retryAfterMs });
-      // C4: a wait over the cap is not honoured; the normal backoff applies instead.
-      return { error, retry: true, waitMs: after !== undefined && after <= RETRY_AFTER_CAP_MS ? after : undefined };
-    }
-    if (status >= 500) return { error: invalid('The token service failed.', status), retry: true };
-    // 400 and anything unexpected: retrying the same request cannot help.
-    return { error: invalid('The token request was refused.', status), retry: false };
-  }
-
-  /** Rule 6: up to 3 tries for network errors, timeouts, 5xx and 429/503, with jittered backoff. */
-  async function fromEndpoint(url: string): Promise<Cached> {
-    for (let attempt = 1; ; attempt++) {
-      const outcome = await tryEndpoint(url);
-      if ('info' in outcome) return outcome;
-      if (!outcome.retry) finalErrors.add(outcome.error);
-      if (!outcome.retry || attempt >= MAX_TRIES) throw outcome.error;
-      await sleep(outcome.waitMs ?? backoffMs(attempt, random), life.signal);
-    }
-  }
-
-  /** One call of the host's `getToken`, bounded by `timeoutMs` too (a hung callback must not spin forever). */
-  function fromCallback(callback: () => Promise<TokenResponse>): Promise<Cached> {
-    const sentAt = now();
-    return new Promise<Cached>((resolve, reject) => {
-      const settle = (action: () => void): void => {
-        timers.clear(timer);
-        life.signal.removeEventListener('abort', onDispose);
-        try {
-          action();
-        } catch (error) {
-          reject(error); // validate() threw
-        }
-      };
-      const onDispose = (): void => settle(() => reject(abortError(life.signal)));
-      const timer = timers.set(() => settle(() => reject(invalid('getToken() did not answer in time.'))), timeoutMs);
-      life.signal.addEventListener('abort', onDispose, { once: true });
-      Promise.resolve()
-        .then(callback)
-        .then(
-          (data) => settle(() => resolve(remember(validate(data), sentAt))),
-          (error: unknown) =>
-            settle(() =>
-              reject(
-                error instanceof WidgetError
-                  ? error
-                  : new WidgetError('token', `${TOKEN_FAILED} getToken() failed.`, { cause: error }),
-              ),
-            ),
-        );
-    });
-  }
-
+  /**
+   * Rule 6: up to 3 tries for network errors, timeouts, 5xx and 429/503, with jittered backoff or
+   * the server's `Retry-After`. Each try, body included, is bounded by `timeoutMs` (reliability C6);
+   * so is a `getToken` call (a hung callback must not spin forever), which is never retried.
+   */
   async function load(): Promise<TokenInfo> {
-    try {
-      const fresh = await untilAborted(getToken ? fromCallback(getToken) : fromEndpoint(endpoint as string), life.signal);
-      if (life.signal.aborted) throw abortError(life.signal);
-      cached = fresh;
-      return fresh.info;
-    } catch (error) {
-      failedSinceGet = true;
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      const [signal, off] = deadline(timers, timeoutMs, dead);
+      const sentAt = now();
+      let error: WidgetError | undefined;
+      let wait: number | undefined;
+      try {
+        let data: unknown;
+        if (getToken) data = await untilAborted(Promise.resolve().then(getToken), signal);
+        else {
+          const response = await fetchImpl(endpoint as string, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json' },
+            credentials,
+            cache: 'no-store',
+            body: JSON.stringify({ agentId, widgetVersion: __WIDGET_VERSION__ }),
+            signal,
+          });
+          const { status } = response;
+          // A login page served with 200 (text/html) is a token error, not a token (reliability C5).
+          const text = status === 200 && contentType(response).includes('json') ? await readCapped(response.body, MAX_BODY_BYTES, signal) : '';
+          discard(response); // a body not read is never read: nothing in it is shown (rule 7)
+          if (status === 200) {
+            if (text === undefined) throw tokenError('Token response is too large.');
+            try {
+              data = JSON.parse(text);
+            } catch {
+              throw tokenError('Token response is not JSON.');
+            }
+          } else if (status === 401 || status === 403) {
+            throw new WidgetError('auth', UNAVAILABLE, { status });
+          } else if (status < 500 && status !== 429) {
+            // 400 and anything unexpected: retrying the same request cannot help.
+            throw tokenError('Token request refused.', status);
+          } else {
+            const [after, retryAfterMs] = status === 429 || status === 503 ? retryAfter(response) : [];
+            wait = after;
+            error =
+              status === 429
+                ? new WidgetError('rate_limited', BUSY, { status, retryAfterMs })
+                : tokenError('Token service failed.', status, retryAfterMs);
+          }
+        }
+        if (!error) {
+          [cached, refreshAt] = validate(data, sentAt);
+          return cached;
+        }
+      } catch (caught) {
+        throwIfAborted(dead);
+        const timedOut = signal.aborted;
+        // Ours (above), the host's (getToken) or the injected fetch's (a CSP block, reliability B4): no retry.
+        if (caught instanceof WidgetError && !timedOut) {
+          if (!getToken) refusal = caught;
+          throw caught;
+        }
+        // A timeout, a failed read, or fetch's TypeError (offline, DNS, CORS; reliability B4): transient.
+        // A failed getToken is a `token` error and never retried: the host owns that request.
+        error = new WidgetError(getToken ? 'token' : 'network', timedOut ? 'Token request timed out.' : getToken ? 'getToken() failed.' : UNREACHABLE, {
+          cause: caught,
+        });
+        if (getToken) throw error;
+      } finally {
+        off();
+      }
+      if (attempt >= MAX_TRIES) throw error;
+      await pause(attempt, dead, wait);
     }
   }
 
-  /** Starts a request; `seen` is false for a prefetch until a get() shares it. */
-  function start(seen: boolean): Flight {
-    const flight: Flight = { promise: load(), seen };
-    flight.promise = flight.promise.finally(() => {
-      if (inflight === flight) inflight = undefined;
-    });
+  /** Starts a request, as a prefetch until a get() shares it. */
+  function start(): Promise<TokenInfo> {
+    seen = false;
+    // After dispose() nothing is read any more, so no check that this is still the current flight.
+    const flight = (inflight = load().then(
+      (info) => {
+        inflight = undefined;
+        return info;
+      },
+      (error: unknown) => {
+        inflight = undefined;
+        failedSinceGet = true;
+        if (!seen && error === refusal) unseen = error;
+        throw error;
+      },
+    ));
     // Callers may all have gone (aborted) by the time it settles: never an unhandled rejection.
-    flight.promise.catch((error: unknown) => {
-      if (!flight.seen && error instanceof Error && finalErrors.has(error)) unseen = error;
-    });
-    inflight = flight;
+    flight.catch(ignore);
     return flight;
   }
 
-  const fresh = (): boolean => !!cached && now() < cached.refreshAt;
-
-  function get(signal?: AbortSignal): Promise<TokenInfo> {
-    if (life.signal.aborted) return Promise.reject(abortError(life.signal));
-    if (signal?.aborted) return Promise.reject(abortError(signal));
-    failedSinceGet = false;
-    const missed = unseen;
-    unseen = undefined;
-    if (missed) return Promise.reject(missed);
-    if (cached && fresh()) return Promise.resolve(cached.info);
-    const flight = inflight ?? start(true);
-    flight.seen = true;
-    // load() itself rejects at once on dispose(); only the caller's own signal is added here.
-    return untilAborted(flight.promise, signal);
-  }
+  const fresh = (): boolean => !!cached && now() < refreshAt;
 
   return {
-    get,
+    async get(signal) {
+      throwIfAborted(dead);
+      throwIfAborted(signal);
+      failedSinceGet = false;
+      const missed = unseen;
+      unseen = undefined;
+      if (missed) throw missed;
+      if (fresh()) return cached as TokenInfo;
+      const flight = inflight ?? start();
+      seen = true;
+      // load() itself rejects at once on dispose(); only the caller's own signal is added here.
+      return untilAborted(flight, signal);
+    },
     invalidate(token) {
-      if (cached?.info.token === token) cached = undefined;
+      if (cached?.token === token) cached = undefined;
     },
     prefetch() {
-      if (life.signal.aborted || failedSinceGet || inflight || fresh()) return;
-      start(false);
+      if (!(dead.aborted || failedSinceGet || inflight || fresh())) start();
     },
     dispose() {
-      cached = undefined;
-      inflight = undefined;
-      unseen = undefined;
+      cached = inflight = unseen = undefined;
       life.abort();
     },
   };
 }
 
-/** The token request in flight. */
-interface Flight {
-  promise: Promise<TokenInfo>;
-  /** A get() is waiting on it, so its failure reaches a caller. */
-  seen: boolean;
-}
-
-interface SharedEntry {
-  provider: TokenProvider;
-  users: number;
-}
-
 /** Page-wide on purpose (rule 2, reliability C1): holds only providers, created on demand. */
-const shared = new Map<string, SharedEntry>();
+const shared = new Map<string, { provider: TokenProvider; users: number }>();
 
 /**
  * One provider per `(endpoint, agentId)` across every widget instance on the page (rule 2;
@@ -375,25 +274,22 @@ const shared = new Map<string, SharedEntry>();
 export function acquireTokenProvider(options: TokenProviderOptions): { provider: TokenProvider; release(): void } {
   if (options.getToken || !options.endpoint) {
     const provider = createTokenProvider(options);
-    return { provider, release: () => provider.dispose() };
+    return { provider, release: provider.dispose };
   }
   const key = JSON.stringify([options.endpoint, options.agentId]);
-  let entry = shared.get(key);
-  if (!entry) {
-    entry = { provider: createTokenProvider(options), users: 0 };
-    shared.set(key, entry);
-  }
-  const mine = entry;
-  mine.users++;
+  const entry = shared.get(key) ?? { provider: createTokenProvider(options), users: 0 };
+  shared.set(key, entry);
+  entry.users++;
   let released = false;
   return {
-    provider: mine.provider,
+    provider: entry.provider,
     release() {
       if (released) return;
       released = true;
-      if (--mine.users === 0) {
-        if (shared.get(key) === mine) shared.delete(key);
-        mine.provider.dispose();
+      // An entry is removed as soon as it has no users, so `key` still maps to this one.
+      if (!--entry.users) {
+        shared.delete(key);
+        entry.provider.dispose();
       }
     },
   };
