@@ -137,6 +137,8 @@ const TABLE: [name: string, md: string, expected: string][] = [
     '<p><code>a<br></br>b</code> c</p>'],
   ['links: title dropped, balanced parentheses, escapes', '[link](https://a.test) [t](https://a.test "title") [p](https://w.test/Foo_(bar)) [q](u (t)) [e](x\\)y)',
     '<p><a href="https://a.test">link</a> <a href="https://a.test">t</a> <a href="https://w.test/Foo_(bar)">p</a> <a href="u">q</a> <a href="x)y">e</a></p>'],
+  ['<…> destinations: the brackets are dropped, anything after `>` too', '[a](<https://a.test/x>) ![i](<i.png> "t") [j](<u>junk) [k](<v)',
+    '<p><a href="https://a.test/x">a</a> <img href="i.png" alt="i"></img> <a href="u">j</a> <a href="<v">k</a></p>'],
   ['javascript: URL ends at its balanced )', '[x](javascript:alert(1)) after',
     '<p><a href="javascript:alert(1)">x</a> after</p>'],
   ['not a link: junk after the destination, unclosed title, white space', '[y](a b c) [c](d "unclosed) [x](java\tscript:x)',

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  linkDestination,
-  safeImageUrl,
-  safeLang,
-  safeLinkUrl,
-  safeListStart,
-} from '../../widget/core/markdown/sanitize';
+import { safeImageUrl, safeLang, safeLinkUrl, safeListStart, safeUrl } from '../../widget/core/markdown/sanitize';
 
 const PAGE = 'https://shop.test/docs/page?x=1';
 
@@ -127,16 +121,14 @@ describe('safeImageUrl', () => {
   });
 });
 
-describe('linkDestination', () => {
-  it.each([
-    ['https://a.test/i.png "title"', 'https://a.test/i.png'],
-    ["https://a.test/i.png 'title'", 'https://a.test/i.png'],
-    ['  https://a.test/x  ', 'https://a.test/x'],
-    ['<https://a.test/a b>', 'https://a.test/a b'],
-    ['<unclosed', '<unclosed'],
-    ['', ''],
-  ])('%j → %j', (raw, expected) => {
-    expect(linkDestination(raw)).toBe(expected);
+describe('safeUrl', () => {
+  it('is safeLinkUrl without hosts and safeImageUrl with them', () => {
+    expect(safeUrl('mailto:a@ok.test', PAGE)).toBe('mailto:a@ok.test');
+    expect(safeUrl('mailto:a@ok.test', PAGE, ['ok.test'])).toBeUndefined();
+    expect(safeUrl('//cdn.test/a.png', PAGE, [' CDN.test '])).toBe('https://cdn.test/a.png');
+    expect(safeUrl('//cdn.test/a.png', PAGE, [])).toBeUndefined();
+    expect(safeUrl('javascript:alert(1)', PAGE)).toBeUndefined();
+    expect(safeUrl('', PAGE)).toBe(PAGE);
   });
 });
 

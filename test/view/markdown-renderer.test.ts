@@ -374,6 +374,55 @@ describe('copy button', () => {
     expect(button.getAttribute('aria-label')).toBe('Copy');
   });
 
+  it('keeps using the timers it captured when a host wraps setTimeout later (E4)', async () => {
+    vi.useFakeTimers();
+    stubClipboard(() => Promise.resolve());
+    const root = render(['```\nx\n```\n']);
+    // The host now replaces the timers with stubs that throw (a broken zone.js-style wrapper).
+    // Plain assignment, not vi.spyOn: restoring a spy over fake timers breaks useRealTimers().
+    const fakes = { set: window.setTimeout, clear: window.clearTimeout };
+    const wrapped = vi.fn(() => {
+      throw new Error('wrapped');
+    });
+    window.setTimeout = wrapped as never;
+    window.clearTimeout = wrapped as never;
+    try {
+      const button = root.querySelector('button[part="copy"]') as HTMLButtonElement;
+      button.click();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(button.textContent).toBe('Copied');
+      await vi.advanceTimersByTimeAsync(1500);
+      expect(button.textContent).toBe('Copy');
+      expect(wrapped).not.toHaveBeenCalled();
+    } finally {
+      window.setTimeout = fakes.set;
+      window.clearTimeout = fakes.clear;
+    }
+  });
+
+  it('listens once on the root, not once per code block; each button copies and resets its own block', async () => {
+    vi.useFakeTimers();
+    const writeText = vi.fn(() => Promise.resolve());
+    stubClipboard(writeText);
+    const add = vi.spyOn(HTMLElement.prototype, 'addEventListener');
+    const root = render(['```\none\n```\n\ntext\n\n```\ntwo\n```\n\n```\nthree\n```\n']);
+    expect(add).toHaveBeenCalledTimes(1);
+    expect(add.mock.contexts[0]).toBe(root);
+    const [first, second] = Array.from(root.querySelectorAll('button[part="copy"]')) as HTMLButtonElement[];
+    root.querySelector('p')!.click();
+    expect(writeText).not.toHaveBeenCalled();
+    first!.click();
+    await vi.advanceTimersByTimeAsync(1000);
+    second!.click();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(writeText.mock.calls).toEqual([['one'], ['two']]);
+    expect([first!.textContent, second!.textContent]).toEqual(['Copied', 'Copied']);
+    await vi.advanceTimersByTimeAsync(500);
+    expect([first!.textContent, second!.textContent]).toEqual(['Copy', 'Copied']);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(second!.textContent).toBe('Copy');
+  });
+
   it('swallows a rejected, throwing or missing clipboard', async () => {
     const unhandled = vi.fn();
     process.on('unhandledRejection', unhandled);

@@ -18,14 +18,13 @@ export interface MarkdownProps {
 }
 
 /**
- * As/**
  * Assistant markdown, rendered incrementally (style rule 11). The `<div>` is rendered with no
  * children, so Preact's diff never touches what the renderer appends; each update feeds only the
  * new suffix of `text`. Options are read when a renderer starts (first render, or replaced text).
  */
 export class Markdown extends Component<MarkdownProps> {
   private ref = createRef<HTMLDivElement>();
-  private state_: { renderer: MarkdownRenderer; text: string; ended: boolean } | null = null;
+  private state_: { renderer: MarkdownRenderer; text: string; ended?: boolean } | null = null;
 
   override componentDidMount(): void {
     this.sync();
@@ -39,28 +38,18 @@ export class Markdown extends Component<MarkdownProps> {
     const el = this.ref.current;
     if (!el) return;
     const props = this.props;
-    const { text, final } = props;
+    const { text } = props;
     let s = this.state_;
     if (!s || (s.ended && text !== s.text) || !text.startsWith(s.text)) {
       // The message was replaced (not extended), or a finished one grows again (a retried answer):
-      // start over on an empty element.
+      // start over on an empty element. The props carry the renderer's options.
       el.textContent = '';
-      s = this.state_ = {
-        renderer: createMarkdownRenderer(el, {
-          imageHosts: props.imageHosts,
-          baseUrl: props.baseUrl,
-          maxChars: props.maxChars,
-          strings: props.strings,
-        }),
-        text: '',
-        ended: false,
-      };
+      s = this.state_ = { renderer: createMarkdownRenderer(el, props), text: '' };
     }
-    if (text.length > s.text.length) {
-      s.renderer.write(text.slice(s.text.length));
-      s.text = text;
-    }
-    if (final && !s.ended) {
+    // Writing nothing, or ending twice, does nothing.
+    s.renderer.write(text.slice(s.text.length));
+    s.text = text;
+    if (props.final) {
       s.ended = true;
       s.renderer.end();
     }

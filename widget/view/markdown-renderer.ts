@@ -1,12 +1,5 @@
 import { createMarkdownParser } from '../core/markdown/parser';
-import type { MarkdownSink, NodeAttrs } from '../core/markdown/parser';
-import {
-  linkDestination,
-  safeImageUrl,
-  safeLang,
-  safeLinkUrl,
-  safeListStart,
-} from '../core/markdown/sanitize';
+import { safeLang, safeListStart, safeUrl } from '../core/markdown/sanitize';
 
 /** User-facing texts of the markdown view (localisable by the embedder). */
 export interface MarkdownStrings {
@@ -47,12 +40,6 @@ const TEXT_NODE_MAX = 8192;
 /** How long the copy button shows `strings.copied`. */
 const COPIED_MS = 1500;
 
-/** `end` moved back by one when it would split a surrogate pair (an emoji) in two. */
-function pairSafe(s: string, end: number): number {
-  const c = s.charCodeAt(end - 1);
-  return end < s.length && end > 1 && c >= 0xd800 && c <= 0xdbff ? end - 1 : end;
-}
-
 /**
  * Render streamed, untrusted markdown into `root` with our incremental parser
  * (core/markdown/parser.ts), appending DOM as text arrives and never re-parsing (style rules 11
@@ -65,165 +52,116 @@ function pairSafe(s: string, end: number): number {
  */
 export function createMarkdownRenderer(root: HTMLElement, options: MarkdownOptions): MarkdownRenderer {
   const doc = root.ownerDocument;
+  const win = doc.defaultView as Window;
   const { strings, baseUrl, imageHosts } = options;
-  const maxChars = options.maxChars ?? 200_000;
+  // Timers as they are now: a host that wraps `setTimeout` later cannot break the copy button (E4).
+  const setTimer = win?.setTimeout.bind(win);
+  const clearTimer = win?.clearTimeout.bind(win);
+  /** The pending "Copied" reset of each copy button. */
+  const resets = new WeakMap<Element, number>();
   /** Open elements: where text and children go, innermost last. */
   const stack: Element[] = [root];
-  let written = 0;
-  let done = false;
+  /** Characters that may still be rendered; -1 once the answer ended. */
+  let left = options.maxChars ?? 200_000;
 
-  const make = (tag: string) => doc.createElement(tag);
-  const inLink = () => stack.some((el) => el.tagName === 'A');
+  /** A new element with the given attributes, in this order; `undefined` and `null` ones are left out. */
+  const make = (tag: string, attrs: Record<string, string | number | null | undefined> = {}) => {
+    const el = doc.createElement(tag);
+    for (const k in attrs) if (attrs[k] != null) el.setAttribute(k, attrs[k] as string);
+    return el;
+  };
+  const label = (el: Element, text: string) => {
+    el.setAttribute('aria-label', (el.textContent = text));
+    return el;
+  };
+  /** A safe link opening in a new tab; a span when the URL is refused or we are inside a link already. */
+  const link = (href: string | undefined) =>
+    href && !stack.some((el) => el.tagName === 'A')
+      ? make('a', { href, target: '_blank', rel: 'noopener noreferrer' })
+      : make('span');
 
-  function anchor(href: string): HTMLAnchorElement {
-    const a = make('a') as HTMLAnchorElement;
-    a.setAttribute('href', href);
-    a.setAttribute('target', '_blank');
-    a.setAttribute('rel', 'noopener noreferrer');
-    return a;
-  }
-
-  function copyButton(code: Element): HTMLButtonElement {
-    const button = make('button') as HTMLButtonElement;
-    button.setAttribute('type', 'button');
-    button.setAttribute('part', 'copy');
-    const label = (text: string) => {
-      button.setAttribute('aria-label', text);
-      button.textContent = text;
-    };
-    label(strings.copy);
-    let timer: number | undefined;
-    button.addEventListener('click', () => {
-      // Every step may be missing (insecure context, old engine) or throw/reject (permission
-      // denied): the host page must never see an error or an unhandled rejection (reliability.md).
-      const view = doc.defaultView;
-      try {
-        const clipboard = view?.navigator?.clipboard;
-        if (!view || typeof clipboard?.writeText !== 'function') return;
-        Promise.resolve(clipboard.writeText(code.textContent ?? ''))
-          .then(() => {
-            label(strings.copied);
-            view.clearTimeout(timer);
-            timer = view.setTimeout(() => label(strings.copy), COPIED_MS);
-          })
-          .catch(() => {});
-      } catch {
-        // writeText threw synchronously: nothing was copied, nothing to report.
-      }
-    });
-    return button;
-  }
-
-  /**
-   * An image, created only now that the parser knows its whole URL: an `<img>` when the host is
-   * allow-listed, else a link (or span) naming the host, which makes no request.
-   */
-  function image(attrs: NodeAttrs): Element {
-    const dest = linkDestination(attrs.href ?? '');
-    const alt = attrs.alt ?? '';
-    const src = safeImageUrl(dest, imageHosts, baseUrl);
-    if (src) {
-      const img = make('img');
-      img.setAttribute('alt', alt);
-      img.setAttribute('referrerpolicy', 'no-referrer');
-      img.setAttribute('loading', 'lazy');
-      img.setAttribute('decoding', 'async');
-      img.setAttribute('src', src); // last: the request starts here, with the policy already set
-      return img;
+  // One delegated listener for every copy button. Each step may be missing (insecure context, old
+  // engine) or throw/reject (permission denied): the host page must never see an error (reliability.md).
+  root.addEventListener('click', async (event) => {
+    try {
+      const button = (event.target as Element).closest('[part=copy]');
+      if (!button) return;
+      await win.navigator.clipboard.writeText((button.previousSibling as Node).textContent as string);
+      label(button, strings.copied);
+      clearTimer(resets.get(button));
+      resets.set(button, setTimer(() => label(button, strings.copy), COPIED_MS));
+    } catch {
+      // Nothing was copied, nothing to report.
     }
-    // Not allow-listed: zero requests. Offer a link (when the URL is a safe link) naming the host.
-    const href = safeLinkUrl(dest, baseUrl);
-    const host = href ? new URL(href).host : '';
-    const next = href && !inLink() ? anchor(href) : make('span');
-    next.textContent = !host ? alt || strings.image : alt ? `${alt} (${host})` : `${strings.image} ${host}`;
-    return next;
-  }
+  });
 
-  const sink: MarkdownSink = {
-    open(kind, attrs = {}) {
-      let parent = stack[stack.length - 1] as Element;
+  const parser = createMarkdownParser({
+    open(kind, a = {}) {
+      let parent = stack.at(-1) as Element;
       let el: Element;
-      switch (kind) {
-        case 'pre': {
-          const pre = parent.appendChild(make('pre'));
-          el = pre.appendChild(make('code'));
-          const lang = safeLang(attrs.lang ?? '');
-          if (lang) el.setAttribute('data-lang', lang);
-          pre.appendChild(copyButton(el));
-          stack.push(el);
-          return;
-        }
-        case 'a': {
-          const href = safeLinkUrl(linkDestination(attrs.href ?? ''), baseUrl);
-          el = href && !inLink() ? anchor(href) : make('span');
-          break;
-        }
-        case 'img':
-          el = image(attrs);
-          break;
-        case 'input':
-          el = make('input');
-          el.setAttribute('type', 'checkbox');
-          el.setAttribute('disabled', '');
-          if (attrs.checked) el.setAttribute('checked', '');
-          break;
-        case 'ol': {
-          el = make('ol');
-          const start = safeListStart(attrs.start ?? '');
-          if (start !== undefined && start !== 1) el.setAttribute('start', String(start));
-          break;
-        }
-        case 'tr': {
+      if (kind === 'pre') {
+        el = make('code', { 'data-lang': safeLang(a.lang as string) });
+        parent
+          .appendChild(make('pre'))
+          .append(el, label(make('button', { type: 'button', part: 'copy' }), strings.copy));
+        return void stack.push(el);
+      }
+      if (kind === 'a' || kind === 'img') {
+        // An image is created only now that the parser knows the whole URL: an `<img>` when the host
+        // is allow-listed, else a link (or span) naming the host, which makes no request.
+        const dest = a.href as string; // always given for a link or an image
+        const href = safeUrl(dest, baseUrl);
+        const src = kind > 'a' && safeUrl(dest, baseUrl, imageHosts);
+        const host = href && new URL(href).host;
+        const alt = a.alt as string; // always given for an image
+        // `src` last: the request starts there, with the policy already set.
+        el = src
+          ? make('img', { alt, referrerpolicy: 'no-referrer', loading: 'lazy', decoding: 'async', src })
+          : link(href);
+        if (kind > 'a' && !src) el.textContent = !host ? alt || strings.image : alt ? `${alt} (${host})` : `${strings.image} ${host}`;
+      } else {
+        if (kind === 'tr') {
           // The first row is the header; later rows share one tbody.
           const last = parent.lastElementChild;
-          parent = !last ? parent.appendChild(make('thead'))
-            : last.tagName === 'THEAD' ? parent.appendChild(make('tbody'))
-            : last;
-          el = make('tr');
-          break;
+          parent = !last || last.tagName === 'THEAD' ? parent.appendChild(make(last ? 'tbody' : 'thead')) : last;
         }
-        case 'td':
-          el = make(parent.parentElement?.tagName === 'THEAD' ? 'th' : 'td');
-          break;
-        default:
-          el = make(kind);
+        const start = safeListStart(a.start);
+        el = make(
+          kind === 'td' && parent.parentElement?.tagName === 'THEAD' ? 'th' : kind,
+          kind === 'input'
+            ? { type: 'checkbox', disabled: '', checked: a.checked ? '' : null }
+            : { start: start !== 1 ? start : null },
+        );
       }
       stack.push(parent.appendChild(el));
     },
     close() {
-      if (stack.length > 1) stack.pop();
+      if (stack[1]) stack.pop();
     },
     text(text) {
-      const el = stack[stack.length - 1] as Element;
-      const last = el.lastChild;
-      if (last && last.nodeType === 3 && (last as Text).length < TEXT_NODE_MAX) {
-        (last as Text).appendData(text);
-      } else {
-        el.appendChild(doc.createTextNode(text));
-      }
+      const el = stack.at(-1) as Element;
+      const last = el.lastChild as Text | null;
+      // Of the nodes made here only Text has a `length`: after an element a new text node starts.
+      if (last && last.length < TEXT_NODE_MAX) last.appendData(text);
+      else el.append(text);
     },
+  });
+  const end = () => {
+    parser.end();
+    left = -1;
   };
-  const parser = createMarkdownParser(sink);
 
   return {
     write(text) {
-      if (done) return;
-      const cut = text.length > maxChars - written;
-      const chunk = cut ? text.slice(0, pairSafe(text, maxChars - written)) : text;
-      written += chunk.length;
-      parser.write(chunk);
-      if (!cut) return;
-      done = true;
-      parser.end();
-      const notice = make('p');
-      notice.setAttribute('data-truncated', '');
-      notice.textContent = strings.truncated;
-      root.appendChild(notice);
+      if (left < 0) return;
+      const chunk = text.slice(0, left);
+      left -= chunk.length;
+      if (chunk === text) return parser.write(chunk);
+      // Cut before a lone high surrogate rather than split an emoji in two.
+      parser.write(chunk.replace(/[\ud800-\udbff]$/, ''));
+      end();
+      root.appendChild(make('p', { 'data-truncated': '' })).textContent = strings.truncated;
     },
-    end() {
-      if (done) return;
-      done = true;
-      parser.end();
-    },
+    end,
   };
 }

@@ -50,7 +50,7 @@ export type NodeKind =
 
 /** Attributes of an opened node, exactly as written in the markdown: the sink must check them. */
 export interface NodeAttrs {
-  /** `a`, `img`: the destination (without title; escapes resolved; may be `<…>`-bracketed). */
+  /** `a`, `img`: the destination (without title; escapes resolved; the inside of `<…>` brackets). */
   href?: string;
   /** `img`: the alt text as written. */
   alt?: string;
@@ -94,17 +94,19 @@ const CAP = 4096;
 // Modes (plain numbers, named in comments, so they minify to one digit). A line starts in LINE and
 // leaves it once its block kind is known; the short lookaheads in between hold only what they need.
 //   0 LINE   indentation, container markers, then the block start
-//   1 MARK   a list marker waiting for its space        2 NUM    digits of an ordered list marker
-//   3 HASH   heading marker                             4 FENCE  opening fence run
-//   5 INFO   fence info string                          6 RULE   a line that may be a thematic break
-//   7 TROW   a table row that may be a delimiter row    8 TASK   `[ ]` / `[x]` after a list marker
+//   1 MARK   a list, heading or task marker (`-`, `12.`, `##`, `[x]`) waiting for white space
+//   4 FENCE  opening fence run                          5 INFO   fence info string
+//   6 RULE   a line that may be a thematic break        7 TROW   a table row that may be a delimiter row
 //   9 CLOSE  a code line that may be the closing fence 10 CODE   fenced code text
+// (2, 3 and 8 were the digit, `#` and `[x]` lookaheads, now all MARK.)
 //  11 INL    inline text of a paragraph, heading or table cell
+// Leaf blocks (`leaf`): 0 none, 1 paragraph, 2 heading, 3 fenced code, 4 table.
 
 const ws = (c: string) => /\s/.test(c);
-const sp = (c: string) => c === ' ' || c === '\t';
-const digit = (c: string) => /\d/.test(c);
+const sp = (c: string) => /[ \t]/.test(c);
 const alnum = (c: string) => /[\p{L}\p{N}]/u.test(c);
+/** A lookahead holds this much already: it stops holding. */
+const full = (s: string) => s.length >= CAP;
 
 /** A block container: blockquote (`k` = '>') or list; `n` = content column, `d` = depth inside it. */
 interface Container {
@@ -119,41 +121,38 @@ interface Container {
  */
 export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParserOptions = {}): MarkdownParser {
   const { maxDepth = 16, maxInline = 8 } = options;
-  /** Open nodes, innermost last: a kind, or for inline styles the delimiter that opened them. */
+  /** Open nodes, innermost last: a kind, or for inline styles the delimiters that opened them (a code span's whole backtick run). */
   const E: string[] = [];
   const C: Container[] = [];
   let out = ''; // text not yet given to the sink
   let steps = 0;
-  let ended = false;
   let mode = 0 /* LINE */;
   let col = 0; // column on this line
   let m = 0; // containers matched on this line
-  let leaf = ''; // open leaf block: '', 'p', 'h', 'pre' or 'table'
-  let ib = 0; // E.length where the leaf's inline content starts
+  let leaf = 0; // open leaf block (see above)
+  let ib: number; // E.length where the leaf's inline content starts
   let fresh = -1; // E.length just after a list item opened, until anything opens inside it
-  let noRule = 0; // this line was already tried as a thematic break
-  let task = 0; // a list marker just opened an item
+  let noRule: number; // this line was already tried as a thematic break
+  let task: number; // a list marker just opened an item
   let held: string; // characters held by a line-start lookahead
   let cnt: number; // column where the lookahead began; fence run length in CLOSE
   let ch: string; // marker character of RULE/FENCE
-  let mk: string; // list kind in MARK
-  let fc: string; // open fence: character, length, indentation; pending newline
+  let fc: string; // open fence: character, length, indentation
   let fl: number;
   let fi: number;
-  let nl: number;
+  let nl: string; // '\n' when a code line ended: written once the next line is known
   let tr: number; // E.length inside the open table row
-  let sk = 0; // skip spaces before a heading's text
+  let sk: number; // skip spaces before a heading's text
   // Inline state.
-  let prev = '\n'; // last inline character, for delimiter flanking
+  let prev: string; // last inline character, for delimiter flanking
   let pk = ''; // pending construct: '\\', '!', '*', '_', '~', '`', '[', '<' or 'h' (bare URL)
   let run: number; // delimiter run length
-  let cf: number; // backtick count of the open code span
   let lvl = 0; // 0: everything; 1: inside link text (images only); 2: literal replay (no holds)
-  let noAuto = 0; // after `]:` on this line: no autolinks
+  let noAuto: number; // after `]:` on this line: no autolinks
   let raw: string; // held inline text, markers included
-  let img: boolean; // the held `[` is an image's
+  let img: string | undefined; // the held `[` is an image's (then its second character)
   let ph: number; // link phase: 0 text, 1 after `]`, 2 destination, 3 before title, 4 title, 5 after it; bare URL: 1 past `//`
-  let hd: number; // bracket depth in link text
+  let hd: number; // bracket depth in link text, from 0
   let pd: number; // parenthesis depth in the destination
   let ti: number; // end of the link text in raw
   let url: string;
@@ -166,7 +165,7 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
   };
   const emit = (s: string) => {
     out += s;
-    prev = s[s.length - 1] as string;
+    prev = s.at(-1) as string;
   };
   const open = (k: NodeKind, a?: NodeAttrs, mark: string = k) => {
     flush();
@@ -185,7 +184,7 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
     close();
   };
   /** Inline content of a leaf starts here. */
-  const inline = (k?: NodeKind) => {
+  const inline = (k?: NodeKind | false) => {
     if (k) open(k);
     ib = E.length;
     prev = '\n';
@@ -196,80 +195,156 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
   };
   /** Close the leaf block and the containers from index k on. */
   const shut = (k: number) => {
-    closeTo(k ? (C[k - 1] as Container).d : 0);
+    closeTo(k && (C[k - 1] as Container).d);
     C.length = k;
-    leaf = '';
+    leaf = 0;
   };
-  const top = () => E[E.length - 1];
+  const top = () => E.at(-1);
   const room = (k: number) => E.length - ib + k <= maxInline;
-  const feed = (s: string) => {
-    for (let i = 0; i < s.length; i++) step(s[i] as string);
-  };
-  /** Re-read held text with no holds, so it is never held again (keeps the work linear). */
-  const lit = (s: string) => {
-    const l = lvl;
-    lvl = 2;
-    feed(s);
+  /**
+   * Read `s` at inline level `l`. Held text that is read again goes at level 2, with no holds, so it
+   * is never held again (keeps the work linear).
+   */
+  const feed = (s: string, l = lvl) => {
+    const o = lvl;
     lvl = l;
+    for (const c of s.split('')) step(c); // code units: a surrogate pair may arrive in two chunks
+    lvl = o;
   };
   const next = () => {
-    mode = 0 /* LINE */;
-    col = m = noRule = task = noAuto = sk = 0;
+    mode = col = m = noRule = task = noAuto = sk = 0 /* LINE */;
   };
   /** Start a paragraph, or continue the open one (a soft break; lazily, as CommonMark). */
   const para = () => {
-    if (leaf === 'p') {
+    if (leaf === 1) {
       empty('br');
       mode = 11 /* INL */;
       prev = '\n';
     } else {
       shut(m);
-      inline(fresh !== E.length ? 'p' : undefined);
-      leaf = 'p';
+      inline(fresh !== E.length && 'p');
+      leaf = 1;
     }
     fresh = -1;
   };
   /** A line-start lookahead turned out to be paragraph text. */
   const fail = (c: string) => {
     para();
-    feed(held);
-    step(c);
+    again(c, 11 /* INL */);
   };
   /** Start of a fenced code line: the pending newline and the indentation past the fence's. */
   const code = () => {
-    out += (nl ? '\n' : '') + ' '.repeat(Math.max(0, col - fi));
-    nl = 0;
+    out += nl + ' '.repeat(col > fi ? col - fi : 0);
+    nl = '';
     mode = 10 /* CODE */;
   };
+  /** `held` and `c` read again from LINE (after a failed rule) or as the inline text of a row. */
+  const again = (c: string, k: number) => {
+    mode = k;
+    feed(held);
+    step(c);
+  };
 
-  function step(c: string): void {
+  let step = (c: string): void => {
     steps++;
     switch (mode) {
-      case 0: // LINE
-        return line(c);
-      case 1: // MARK
-        return ws(c) ? item(c) : fail(c);
-      case 2: // NUM
-        if (digit(c) && held.length < 9) held += c;
-        else if (c === '.' || c === ')') {
-          held += c;
-          mode = 1 /* MARK */;
-          mk = 'ol';
-        } else fail(c);
-        return;
-      case 3: // HASH
-        if (c === '#' && held.length < 6) held += c;
-        else if (!ws(c)) fail(c);
-        else {
+      case 0: { // LINE
+        if (sp(c)) return void (col += c === ' ' ? 1 : 4 - (col % 4));
+        // Which open containers does this line continue? Quotes need `>`, list items indentation.
+        for (let k; (k = C[m]); m++) {
+          if (k.k === '>') {
+            if (c !== '>') break;
+            m++;
+            col++;
+            return;
+          }
+          if (col < k.n && c !== '\n') break;
+        }
+        if (leaf === 3 && m === C.length) {
+          if (c === '\n') {
+            out += nl;
+            nl = '\n';
+            return next();
+          }
+          if (c === fc && col - fi < 4) {
+            held = c;
+            cnt = 1;
+            mode = 9 /* CLOSE */;
+            return;
+          }
+          code();
+          return step(c);
+        }
+        if (c === '\n') {
+          shut(m); // a blank line ends the leaf, and the quotes it did not continue
+          return next();
+        }
+        held = ch = c;
+        cnt = col;
+        if (c === '>' && m < maxDepth) {
           shut(m);
-          inline(('h' + held.length) as NodeKind);
-          leaf = 'h';
-          sk = 1;
-          step(c);
+          open('blockquote');
+          C.push({ k: c, d: E.length } as Container);
+          m++;
+          col++;
+        } else if (c === '|') {
+          if (leaf !== 4 || m < C.length) {
+            shut(m);
+            open('table');
+            leaf = 4;
+          }
+          held = '';
+          mode = 7 /* TROW */;
+        } else {
+          mode = !noRule && /[-*_]/.test(c) ? 6 /* RULE */
+            : /[-*+#\d]/.test(c) || (c === '[' && task) ? 1 /* MARK */
+            : /[`~]/.test(c) ? 4 /* FENCE */
+            : 0;
+          if (!mode) {
+            para();
+            inl(c);
+          }
         }
         return;
+      }
+      case 1: { // MARK
+        // `-`, `12.`, `##` or (after a list marker) `[x]` so far: one more marker character, or the
+        // white space that decides. (`[` sorts after capitals, `#` before `$`, bullets before digits.)
+        if (/^(\d{1,9}[.)]?|#{1,6}|\[([ xX]]?)?)$/.test(held + c)) return void (held += c);
+        if (!ws(c) || /[\d[ xX]$/.test(held)) return fail(c);
+        if (held > 'Z') {
+          para();
+          empty('input', { checked: held[1] !== ' ' });
+        } else if (held < '$') {
+          shut(m);
+          inline(('h' + held.length) as NodeKind);
+          sk = 1;
+          leaf = 2;
+        } else {
+          // A list item: the next of the same list, or the first of a new one.
+          let s = C[m];
+          const n = cnt + held.length + 1;
+          const mk = held < '0' ? 'ul' : 'ol';
+          if (s && s.k === mk) {
+            shut(m + 1);
+            closeTo(s.d - 1);
+          } else if (m < maxDepth) {
+            shut(m);
+            open(mk, mk === 'ol' ? { start: held.slice(0, -1) } : undefined);
+            C.push((s = { k: mk } as Container)); // `n` and `d` are set just below
+          } else return fail(c);
+          open('li');
+          s.d = fresh = E.length;
+          s.n = n;
+          m++;
+          task = 1;
+          col = n - 1;
+          mode = 0 /* LINE */;
+        }
+        return step(c);
+      }
       case 4: // FENCE
-        if (c === ch && held.length < CAP) held += c;
+        if (c === ch && !full(held)) held += c;
         else if (held.length < 3) fail(c);
         else {
           shut(m);
@@ -287,11 +362,11 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
           return;
         }
         open('pre', { lang: held });
-        leaf = 'pre';
-        nl = 0;
+        leaf = 3;
+        nl = '';
         return next();
       case 6: // RULE
-        if ((c === ch || sp(c)) && held.length < CAP) held += c;
+        if ((c === ch || sp(c)) && !full(held)) held += c;
         else if (c === '\n' && held.split(ch).length > 3) {
           shut(m);
           empty('hr');
@@ -299,30 +374,20 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
         } else {
           // Not a break: read the line again as list markers or text.
           noRule = 1;
-          mode = 0 /* LINE */;
-          feed(held);
-          step(c);
+          again(c, 0 /* LINE */);
         }
         return;
       case 7: // TROW
-        if (/[-:| \t]/.test(c) && held.length < CAP) held += c;
+        if (/[-:| \t]/.test(c) && !full(held)) held += c;
         else if (c === '\n' && held.includes('-')) next(); // a |---| delimiter row: dropped
         else {
           open('tr');
           tr = E.length;
-          mode = 11 /* INL */;
-          feed(held);
-          step(c);
+          again(c, 11 /* INL */);
         }
         return;
-      case 8: // TASK
-        if (!/^\[([ xX](]\s?)?)?$/.test(held + c)) return fail(c);
-        if ((held += c).length < 4) return;
-        para();
-        empty('input', { checked: held[1] !== ' ' });
-        return step(c);
       case 9: // CLOSE
-        if (held.length < CAP && (c === fc && cnt === held.length ? ++cnt : sp(c))) held += c;
+        if (!full(held) && (c === fc && cnt === held.length ? ++cnt : sp(c))) held += c;
         else if (c === '\n' && cnt >= fl) {
           shut(C.length);
           next();
@@ -335,147 +400,53 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
       case 10: // CODE
         if (c !== '\n') out += c;
         else {
-          nl = 1;
+          nl = '\n';
           next();
         }
         return;
       default:
         return inl(c);
     }
-  }
+  };
 
-  function line(c: string): void {
-    if (c === ' ') return void col++;
-    if (c === '\t') return void (col += 4 - (col % 4));
-    // Which open containers does this line continue? Quotes need `>`, list items indentation.
-    for (let k; (k = C[m]); m++) {
-      if (k.k === '>') {
-        if (c !== '>') break;
-        m++;
-        col++;
-        return;
-      }
-      if (col < k.n && c !== '\n') break;
-    }
-    if (leaf === 'pre' && m === C.length) {
-      if (c === '\n') {
-        if (nl) out += '\n';
-        nl = 1;
-        return next();
-      }
-      if (c === fc && col - fi < 4) {
-        held = c;
-        cnt = 1;
-        mode = 9 /* CLOSE */;
-        return;
-      }
-      code();
-      return step(c);
-    }
-    if (c === '\n') {
-      shut(m); // a blank line ends the leaf, and the quotes it did not continue
-      return next();
-    }
-    held = c;
-    cnt = col;
-    if (c === '>' && m < maxDepth) {
-      shut(m);
-      open('blockquote');
-      C.push({ k: c, n: 0, d: E.length });
-      m++;
-      col++;
-    } else if (!noRule && '-*_'.includes(c)) {
-      mode = 6 /* RULE */;
-      ch = c;
-    } else if ('-*+'.includes(c)) {
-      mode = 1 /* MARK */;
-      mk = 'ul';
-    } else if (digit(c)) mode = 2 /* NUM */;
-    else if (c === '#') mode = 3 /* HASH */;
-    else if ('`~'.includes(c)) {
-      mode = 4 /* FENCE */;
-      ch = c;
-    } else if (c === '|') {
-      if (leaf !== 'table' || m < C.length) {
-        shut(m);
-        open('table');
-        leaf = 'table';
-      }
-      held = '';
-      mode = 7 /* TROW */;
-    } else if (c === '[' && task) mode = 8 /* TASK */;
-    else {
-      para();
-      inl(c);
-    }
-  }
-
-  /** A list marker (in `held`, from column `cnt`) followed by white space `c`. */
-  function item(c: string): void {
-    let s = C[m];
-    const n = cnt + held.length + 1;
-    if (s && s.k === mk) {
-      shut(m + 1); // next item of the same list
-      closeTo(s.d - 1);
-    } else if (m < maxDepth) {
-      shut(m);
-      open(mk as NodeKind, mk === 'ol' ? { start: held.slice(0, -1) } : undefined);
-      C.push((s = { k: mk, n, d: 0 }));
-    } else return fail(c);
-    open('li');
-    s.d = fresh = E.length;
-    s.n = n;
-    m++;
-    task = 1;
-    col = n - 1;
-    mode = 0 /* LINE */;
-    step(c);
-  }
-
-  function inl(c: string): void {
+  const inl = (c: string): void => {
     if (pk) {
       if (!pend(c)) inl(c);
       return;
     }
     if (c === '\n') {
-      if (leaf === 'h') shut(C.length);
-      else if (leaf === 'table') closeTo(tr - 1);
+      if (leaf === 2) shut(C.length);
+      else if (leaf === 4) closeTo(tr - 1);
       return next(); // a paragraph stays open: the next line may continue it
     }
-    if (leaf === 'table') {
+    if (leaf === 4) {
       if (c === '|') return closeTo(tr);
       if (E.length === tr) inline('td');
     }
     if (sk && sp(c)) return;
     sk = 0;
-    if (top() === '`') {
-      if (c === '`') {
-        pk = c;
-        run = 1;
-      } else emit(c);
-    } else if ('\\*_~`'.includes(c) || (c === '!' && lvl < 2)) {
+    const inCode = top()?.[0] === '`';
+    if (inCode ? c === '`' : '\\*_~`'.includes(c) || (c === '!' && lvl < 2)) {
       pk = c;
       run = 1;
-    } else if (c === '[' && !lvl) hold(c);
-    else if (!lvl && !noAuto && (c === '<' || (/h/i.test(c) && !alnum(prev)))) {
-      pk = c === '<' ? c : 'h';
-      raw = c;
-      ph = 0;
+    } else if (!inCode && !lvl && (c === '[' || (!noAuto && (c === '<' || (/h/i.test(c) && !alnum(prev)))))) {
+      hold(c);
     } else emit(c);
-  }
+  };
 
-  function hold(s: string): void {
-    pk = '[';
+  /** Start holding `s`, the opening of a link (`[`, `![`), an autolink (`<`) or a bare URL (`h`). */
+  const hold = (s: string) => {
+    pk = s.slice(-1).toLowerCase();
     raw = s;
-    img = s.length > 1;
-    ph = pd = esc = 0;
-    hd = 1;
-    url = tq = '';
-  }
+    img = s[1];
+    ph = pd = esc = hd = 0;
+    url = '';
+  };
 
   /** The pending construct looks at `c`; false when `c` still has to be read as inline text. */
-  function pend(c: string): boolean {
+  const pend = (c: string): boolean => {
     const k = pk;
+    if (k === '[') return link(c);
     if (k === '\\') {
       pk = '';
       if (/[!-/:-@[-`{-~]/.test(c)) return emit(c), true;
@@ -488,26 +459,18 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
       emit(k);
       return false;
     }
-    if (k === '<') {
-      if (c === '>' && /^<(https?:|mailto:)/i.test(raw) && room(1)) {
-        pk = '';
-        autolink(raw.slice(1));
-        return true;
-      }
-      if (!/[\s<>|]/.test(c) && raw.length < CAP) return (raw += c), true;
-      return miss();
-    }
-    if (k === 'h') {
-      if (!ph) {
+    if (/[<h]/.test(k)) {
+      if (k === 'h' && !ph) {
         const s = (raw + c).toLowerCase();
         if ('https://http://'.includes(s)) {
           raw += c;
-          ph = +s.endsWith('//');
+          ph = +/\/\/$/.test(s);
           return true;
         }
-      } else if (!/[\s<|]/.test(c) && raw.length < CAP) return (raw += c), true;
+      } else if (!/[\s<|]/.test(c) && (k === 'h' || c !== '>') && !full(raw)) return (raw += c), true;
       pk = '';
-      if (!ph || raw.length >= CAP || !room(1)) return emit(raw), false;
+      if (k === '<') return c === '>' && /^<(https?:|mailto:)/i.test(raw) && room(1) ? (autolink(raw.slice(1)), true) : miss();
+      if (!ph || full(raw) || !room(1)) return emit(raw), false;
       // Trailing punctuation is not part of a bare URL, nor a `)` it did not open.
       let i = raw.length;
       let b = raw.split('(').length - raw.split(')').length;
@@ -516,7 +479,6 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
       feed(raw.slice(i));
       return false;
     }
-    if (k === '[') return link(c);
     // A delimiter run: longer than 3 it is plain text and streams at once.
     if (c === k) {
       if (++run > 3) emit(run > 4 ? c : c.repeat(4));
@@ -525,44 +487,37 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
     pk = '';
     if (run < 4) delim(k, run, c);
     return false;
-  }
+  };
 
-  function autolink(u: string): void {
+  const autolink = (u: string) => {
     open('a', { href: u });
     emit(u);
     close();
-  }
+  };
 
   /** A run of `n` delimiters `d` followed by `next`: close, open, or plain text. */
-  function delim(d: string, n: number, next: string): void {
+  const delim = (d: string, n: number, next: string): void => {
     const before = prev;
     prev = d;
-    if (d === '`') {
-      if (top() === d) {
-        if (n === cf) return close();
-      } else if (room(1)) {
-        open('code', undefined, d);
-        cf = n;
-        return;
-      }
-      return emit(d.repeat(n));
-    }
+    const s = d.repeat(n);
+    // A code span's mark is its backtick run: only the same run closes it.
+    if (d === '`') return top() === s ? close() : top()?.[0] !== d && room(1) ? open('code', {}, s) : emit(s);
     // Flanking, simplified: opens before a non-space, closes after one; `_` never inside a word.
-    const u = d === '_';
-    const canOpen = !ws(next) && !(u && alnum(before));
-    if (!ws(before) && !(u && alnum(next))) {
+    const side = (x: string, y: string) => !ws(x) && !(d === '_' && alnum(y));
+    const canOpen = side(next, before);
+    if (side(before, next)) {
       for (let t; n && (t = top()) && t[0] === d && t.length <= n; close()) n -= t.length;
     }
-    if (n && canOpen && (d === '~' ? n === 2 : true) && room(n > 2 ? 2 : 1)) {
-      if (n & 1) open('em', undefined, d);
-      if (n > 1) open(d === '~' ? 's' : 'strong', undefined, d + d);
+    if (n && canOpen && (d !== '~' || n === 2) && room(n > 2 ? 2 : 1)) {
+      if (n & 1) open('em', {}, d);
+      if (n > 1) open(d === '~' ? 's' : 'strong', {}, d + d);
       n = 0;
     }
     if (n) emit(d.repeat(n));
-  }
+  };
 
-  function link(c: string): boolean {
-    if (raw.length > CAP || c === '\n' || (c === '|' && leaf === 'table' && !esc)) return miss();
+  const link = (c: string): boolean => {
+    if (raw.length > CAP || c === '\n' || (c === '|' && leaf === 4 && !esc)) return miss();
     if (esc) {
       esc = 0;
       if (ph === 2) url += c;
@@ -578,7 +533,7 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
           return false;
         }
         hd++; // an image inside a link's text
-      } else if (c === ']' && !--hd) {
+      } else if (c === ']' && !hd--) {
         ti = raw.length;
         ph = 1;
       }
@@ -605,49 +560,45 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
     } else if (c === tq) ph = 5;
     raw += c;
     return true;
-  }
+  };
 
   /** Not a link after all: its text is read again as literal text. */
-  function miss(): boolean {
+  const miss = (): boolean => {
     pk = '';
-    lit(raw);
+    feed(raw, 2);
     return false;
-  }
+  };
 
   /** `](url)` completed: emit the image, or the link with its text read again. */
-  function done(): boolean {
+  const done = (): boolean => {
     pk = '';
     const t = raw.slice(img ? 2 : 1, ti);
-    if (!room(1)) lit(t);
+    const href = url.replace(/^<([^>]*)>.*/, '$1');
+    if (!room(1)) feed(t, 2);
     else if (img) {
-      empty('img', { href: url, alt: t });
+      empty('img', { href, alt: t });
     } else {
-      open('a', { href: url });
       const d = E.length;
-      const l = lvl;
-      lvl = 1;
+      open('a', { href });
       prev = '[';
-      feed(t);
+      feed(t, 1);
       while (pk) pend('\n');
-      closeTo(d - 1);
-      lvl = l;
+      closeTo(d);
     }
     prev = ')';
     return true;
-  }
+  };
 
   return {
     write(chunk) {
-      if (ended) return;
-      for (let i = 0; i < chunk.length; i++) if (chunk[i] !== '\r') step(chunk[i] as string);
+      feed(chunk.replace(/\r/g, ''));
       flush();
     },
     end() {
-      if (ended) return;
-      ended = true;
-      if (mode !== 0 /* LINE */) step('\n'); // resolve what the last line holds (at a line start: nothing)
+      if (mode) step('\n'); // resolve what the last line holds (at a line start: nothing)
       shut(0);
       flush();
+      step = () => {}; // later calls do nothing
     },
     steps: () => steps,
   };

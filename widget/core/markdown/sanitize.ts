@@ -7,19 +7,23 @@
  * exactly what was checked.
  */
 
-const LINK_PROTOCOLS = ['http:', 'https:', 'mailto:'];
-const IMAGE_PROTOCOLS = ['http:', 'https:'];
-
 /**
- * Parse like a browser resolving an `href`: the WHATWG URL parser trims leading/trailing C0 controls
- * and spaces and drops tabs and newlines anywhere (so `java\nscript:` parses as `javascript:`), and
- * lowercases the scheme. A string that does not parse, or is relative with no base, gives `undefined`.
+ * Parse like a browser resolving an `href`, then allow-list: the WHATWG URL parser trims C0 controls
+ * and spaces, drops tabs and newlines anywhere (so `java\nscript:` parses as `javascript:`) and
+ * lowercases the scheme and an http(s) host. A string that does not parse, or is relative with no
+ * base, gives `undefined`. Links allow http(s) and mailto; images (`hosts` given) only http(s) from
+ * one of `hosts`.
  */
-function parse(raw: string, baseUrl: string | undefined): URL | undefined {
+export function safeUrl(raw: string, base?: string, hosts?: readonly string[]): string | undefined {
   try {
-    return baseUrl === undefined ? new URL(raw) : new URL(raw, baseUrl);
+    const url = new URL(raw, base);
+    if (
+      hosts
+        ? /^https?:$/.test(url.protocol) && hosts.some((h) => h.trim().toLowerCase() === url.host)
+        : /^(https?|mailto):$/.test(url.protocol)
+    ) return url.href;
   } catch {
-    return undefined;
+    // Not a URL: nothing to link or load.
   }
 }
 
@@ -37,10 +41,7 @@ function parse(raw: string, baseUrl: string | undefined): URL | undefined {
  * @param baseUrl - absolute URL relative links resolve against; usually `location.href`
  * @returns the normalised absolute URL (`URL.href`), or `undefined`
  */
-export function safeLinkUrl(raw: string, baseUrl?: string): string | undefined {
-  const url = parse(raw, baseUrl);
-  return url && LINK_PROTOCOLS.includes(url.protocol) ? url.href : undefined;
-}
+export const safeLinkUrl = (raw: string, baseUrl?: string): string | undefined => safeUrl(raw, baseUrl);
 
 /**
  * The URL a markdown image may load from, or `undefined` when it must not load (embed.md
@@ -58,42 +59,15 @@ export function safeLinkUrl(raw: string, baseUrl?: string): string | undefined {
  * @param baseUrl - absolute URL relative sources resolve against
  * @returns the normalised absolute URL, or `undefined`
  */
-export function safeImageUrl(
-  raw: string,
-  allowedHosts: readonly string[],
-  baseUrl?: string,
-): string | undefined {
-  const url = parse(raw, baseUrl);
-  if (!url || !IMAGE_PROTOCOLS.includes(url.protocol) || url.host === '') return undefined;
-  const host = url.host.toLowerCase();
-  return allowedHosts.some((h) => h.trim().toLowerCase() === host) ? url.href : undefined;
-}
-
-/**
- * The destination part of a markdown link target. The parser hands over everything between
- * `](` and the first `)`, title included (`x.png "title"`), and keeps `<…>` brackets.
- */
-export function linkDestination(raw: string): string {
-  const s = raw.trim();
-  if (s.startsWith('<')) {
-    const close = s.indexOf('>');
-    if (close > 0) return s.slice(1, close);
-  }
-  const space = s.indexOf(' ');
-  return space === -1 ? s : s.slice(0, space);
-}
+export const safeImageUrl = (raw: string, allowedHosts: readonly string[], baseUrl?: string): string | undefined =>
+  safeUrl(raw, baseUrl, allowedHosts);
 
 /**
  * A code fence's info string reduced to a safe `data-lang` value: the first word, lowercased,
  * only `[a-z0-9_+-]`, at most 32 characters; `undefined` when nothing is left.
  */
-export function safeLang(raw: string): string | undefined {
-  const word = raw.trim().split(/\s/, 1)[0] ?? '';
-  const lang = word.toLowerCase().replace(/[^a-z0-9_+-]/g, '').slice(0, 32);
-  return lang === '' ? undefined : lang;
-}
+export const safeLang = (raw: string): string | undefined =>
+  (raw.trim().split(/\s/)[0] as string).toLowerCase().replace(/[^a-z0-9_+-]/g, '').slice(0, 32) || undefined;
 
 /** An ordered list's `start` number, or `undefined` unless it is a plain non-negative integer (≤ 9 digits). */
-export function safeListStart(raw: string): number | undefined {
-  return /^\d{1,9}$/.test(raw) ? Number(raw) : undefined;
-}
+export const safeListStart = (raw = ''): number | undefined => (/^\d{1,9}$/.test(raw) ? +raw : undefined);
