@@ -101,29 +101,29 @@ export function isAllowedApiUrl(url: URL): boolean {
   return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
-function oneOf<T extends string>(
-  field: string,
-  value: unknown,
-  allowed: readonly T[],
-  fallback: T,
-  warnings: string[],
-): T {
-  if (value === undefined || value === null || value === '') return fallback;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  warnings.push(`codegpt-widget: ${field} (${attributeName(field)}) must be one of ${allowed.join(', ')}; using "${fallback}".`);
-  return fallback;
-}
+/** Enumerated options: allowed values, the first being the default. */
+const CHOICES = {
+  mode: ['bubble', 'inline'],
+  position: ['right', 'left'],
+  theme: ['auto', 'light', 'dark'],
+  persist: ['session', 'local', 'none'],
+  format: ['json', 'text'],
+  tokenCredentials: ['same-origin', 'include', 'omit'],
+} as const;
+
+/** Free-text options and their longest accepted length. */
+const TEXTS = { orgId: 200, title: 200, welcome: 4000, placeholder: 200, accent: 100, locale: 35, cspNonce: 200 } as const;
 
 function optionalString(field: string, value: unknown, max = 2000): string | undefined {
-  if (value === undefined || value === null) return undefined;
+  if (value == null) return undefined;
   if (typeof value !== 'string') throw configError(field, 'must be a string.');
   const trimmed = value.trim();
   if (trimmed.length > max) throw configError(field, `is longer than ${max} characters.`);
-  return trimmed === '' ? undefined : trimmed;
+  return trimmed || undefined;
 }
 
 function stringList(field: string, value: unknown, maxItems: number, maxLength: number): string[] {
-  if (value === undefined || value === null) return [];
+  if (value == null) return [];
   if (!Array.isArray(value)) throw configError(field, 'must be an array of strings.');
   return value
     .filter((s): s is string => typeof s === 'string')
@@ -143,26 +143,35 @@ export function resolveOptions(input: WidgetOptions, pageUrl?: string): { option
     throw new WidgetError('config', 'codegpt-widget: mount() needs an options object, e.g. mount({ agentId, tokenEndpoint }).');
   }
   const warnings: string[] = [];
+  const raw = input as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [field, allowed] of Object.entries(CHOICES)) {
+    const value = raw[field];
+    const fallback = allowed[0];
+    out[field] = (allowed as readonly unknown[]).includes(value) ? value : fallback;
+    if (value != null && value !== '' && out[field] !== value) {
+      warnings.push(`codegpt-widget: ${field} (${attributeName(field)}) must be one of ${allowed.join(', ')}; using "${fallback}".`);
+    }
+  }
+  for (const [field, max] of Object.entries(TEXTS)) out[field] = optionalString(field, raw[field], max);
+  for (const field of ['getToken', 'fetch'] as const) {
+    if (input[field] !== undefined && typeof input[field] !== 'function') throw configError(field, 'must be a function.');
+  }
+
   const agentId = optionalString('agentId', input.agentId, 200);
   if (!agentId) throw configError('agentId', 'is required: set it to the id of your CodeGPT agent.');
-
-  const getToken = input.getToken;
-  if (getToken !== undefined && typeof getToken !== 'function') throw configError('getToken', 'must be a function.');
   let tokenEndpoint = optionalString('tokenEndpoint', input.tokenEndpoint);
-  if (!tokenEndpoint && !getToken) {
+  if (!tokenEndpoint && !input.getToken) {
     throw configError('tokenEndpoint', 'is required: point it at your token endpoint, or pass getToken to mount().');
   }
   if (tokenEndpoint) tokenEndpoint = absoluteUrl('tokenEndpoint', tokenEndpoint, pageUrl, false);
-
   let apiBase = optionalString('apiBase', input.apiBase);
   if (apiBase) apiBase = absoluteUrl('apiBase', apiBase, pageUrl, true).replace(/\/+$/, '');
 
-  const mode = oneOf('mode', input.mode, ['bubble', 'inline'] as const, 'bubble', warnings);
-  const target = input.target;
-  if (mode === 'inline' && (target === undefined || target === null || target === '')) {
+  const target = input.target || undefined;
+  if (out.mode === 'inline' && !target) {
     throw configError('target', 'is required in inline mode: give the CSS selector of the container.');
   }
-
   const imageHosts = stringList('imageHosts', input.imageHosts, 50, 253)
     .map((h) => h.toLowerCase())
     .filter((h) => {
@@ -171,32 +180,18 @@ export function resolveOptions(input: WidgetOptions, pageUrl?: string): { option
       return ok;
     });
 
-  if (input.fetch !== undefined && typeof input.fetch !== 'function') throw configError('fetch', 'must be a function.');
-
   return {
     warnings,
     options: {
+      ...(out as Pick<ResolvedOptions, keyof typeof CHOICES | keyof typeof TEXTS>),
       agentId,
       tokenEndpoint,
-      getToken,
+      getToken: input.getToken,
       apiBase,
-      orgId: optionalString('orgId', input.orgId, 200),
-      mode,
-      target: target === '' ? undefined : target,
-      title: optionalString('title', input.title, 200),
-      welcome: optionalString('welcome', input.welcome, 4000),
-      placeholder: optionalString('placeholder', input.placeholder, 200),
+      target,
       suggestions: stringList('suggestions', input.suggestions, 6, 200),
-      position: oneOf('position', input.position, ['right', 'left'] as const, 'right', warnings),
-      theme: oneOf('theme', input.theme, ['auto', 'light', 'dark'] as const, 'auto', warnings),
-      accent: optionalString('accent', input.accent, 100),
       open: input.open === true,
-      locale: optionalString('locale', input.locale, 35),
-      persist: oneOf('persist', input.persist, ['session', 'local', 'none'] as const, 'session', warnings),
-      format: oneOf('format', input.format, ['json', 'text'] as const, 'json', warnings),
       imageHosts,
-      tokenCredentials: oneOf('tokenCredentials', input.tokenCredentials, ['same-origin', 'include', 'omit'] as const, 'same-origin', warnings),
-      cspNonce: optionalString('cspNonce', input.cspNonce, 200),
       strings: typeof input.strings === 'object' && input.strings !== null ? input.strings : undefined,
       fetch: input.fetch,
     },

@@ -79,24 +79,29 @@ export function mountInto(host: HTMLElement | undefined, options: WidgetOptions)
 function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): MountedWidget {
   const doc = existingHost?.ownerDocument ?? document;
   const win = doc.defaultView ?? window;
+  const fail = (problem: string) => new WidgetError('config', `codegpt-widget: target (data-target) ${problem}`);
   let container: Element | null = null;
-  if (o.mode === 'inline') {
-    if (typeof o.target === 'string') {
+  if (o.mode === 'inline' && !existingHost) {
+    const target = o.target;
+    if (typeof target === 'string') {
       try {
-        container = doc.querySelector(o.target);
+        container = doc.querySelector(target);
       } catch {
-        throw new WidgetError('config', `codegpt-widget: target (data-target) "${o.target}" is not a valid CSS selector.`);
+        throw fail(`"${target}" is not a valid CSS selector.`);
       }
-      if (!container) throw new WidgetError('config', `codegpt-widget: target (data-target) "${o.target}" matches no element on this page.`);
-    } else if (o.target && typeof (o.target as Element).appendChild === 'function') {
-      container = o.target as Element;
-    } else if (!existingHost) {
-      throw new WidgetError('config', 'codegpt-widget: target (data-target) must be an Element or a CSS selector.');
+      if (!container) throw fail(`"${target}" matches no element on this page.`);
+    } else if (typeof (target as Element | undefined)?.appendChild === 'function') {
+      container = target as Element;
+    } else {
+      throw fail('must be an Element or a CSS selector.');
     }
   }
 
   const host = existingHost ?? doc.createElement('codegpt-chat');
-  if (!existingHost) managedHosts.add(host);
+  if (!existingHost) {
+    managedHosts.add(host);
+    host.setAttribute('data-codegpt-agent', o.agentId);
+  }
   const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
   adoptStyles(shadow, cssText, o.cspNonce);
 
@@ -111,14 +116,18 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     else host.style.removeProperty('--codegpt-accent');
   };
   applyHostAttributes();
-  if (!existingHost) host.setAttribute('data-codegpt-agent', o.agentId);
 
+  /** What destroy() undoes, in order. */
+  const cleanups: (() => void)[] = [];
+  const listen = (target: EventTarget, type: string, fn: () => void) => {
+    target.addEventListener(type, fn);
+    cleanups.push(() => target.removeEventListener(type, fn));
+  };
   const emitter = createEmitter(host, (e) => console.error('codegpt-widget: an event listener threw:', e));
   // Captured natives, not whatever the host page has put on `window` since (reliability E4).
-  const native = natives(win);
-  const { timers } = native;
+  const { timers, fetch: nativeFetch, wait } = natives(win);
   // Every request goes through the CSP guard, so a connect-src block reads as one (reliability B4).
-  const guard = createCspGuard(doc, o.fetch ?? native.fetch, native.wait);
+  const guard = createCspGuard(doc, o.fetch ?? nativeFetch, wait);
   const { provider: tokens, release } = acquireTokenProvider({
     agentId: o.agentId,
     endpoint: o.tokenEndpoint,
@@ -127,31 +136,22 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     fetch: guard.fetch,
     timers,
   });
-  const transport = createHttpTransport({
-    agentId: o.agentId,
-    apiBase: o.apiBase,
-    orgId: o.orgId,
-    format: o.format,
-    tokens,
-    fetch: guard.fetch,
-    timers,
-  });
+  const transport = createHttpTransport({ ...o, tokens, fetch: guard.fetch, timers });
   const store = createConversationStore(win, o.persist, o.agentId);
-  const raf = win.requestAnimationFrame?.bind(win);
-  const caf = win.cancelAnimationFrame?.bind(win);
   const chat = createChatModel({
     transport,
     createId: createIdFactory(),
+    // One view update per frame; timers when the tab is hidden (no frames there).
     schedule: (cb) => {
-      if (raf && caf && doc.visibilityState !== 'hidden') {
-        const id = raf(cb);
-        return () => caf(id);
+      if (win.requestAnimationFrame && doc.visibilityState !== 'hidden') {
+        const id = win.requestAnimationFrame(cb);
+        return () => win.cancelAnimationFrame(id);
       }
       const id = timers.set(cb, 16);
       return () => timers.clear(id);
     },
     initial: store.load(),
-    save: (messages) => store.save(messages),
+    save: store.save,
     emit: (event, detail) => emitter.emit(event, detail as WidgetEvents[typeof event]),
   });
   // The view names an error by its code; a CSP block is a `config` error with its own words (B4).
@@ -159,24 +159,19 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     const s = makeStrings(o, live.value);
     return isCspBlock(chat.error.value) ? { ...s, errors: { ...s.errors, config: s.cspBlocked } } : s;
   });
-  const ui = createUiModel({ open: o.mode === 'bubble' && o.open });
+  const bubble = o.mode === 'bubble';
+  const ui = createUiModel({ open: bubble && o.open });
   ui.online.value = win.navigator.onLine !== false;
-
-  const id = `cgw${(++mountCount).toString(36)}`;
-  let dead = false;
-  const focusInShadow = (selector: string) => {
-    const el = shadow.querySelector<HTMLElement>(selector);
-    el?.focus();
-  };
   const scrollLock = createScrollLock(doc, win);
+  let dead = false;
   const setOpen = (open: boolean) => {
-    if (dead || o.mode !== 'bubble' || ui.isOpen.value === open) return;
+    if (dead || !bubble || ui.isOpen.value === open) return;
     ui.isOpen.value = open;
     scrollLock.update(open);
     if (open) tokens.prefetch();
     emitter.emit(open ? 'open' : 'close', {});
     // Focus follows the panel: into the input on open, back to the launcher on close.
-    timers.set(() => !dead && focusInShadow(open ? '[part="input"]' : '[part="launcher"]'), 0);
+    timers.set(() => !dead && shadow.querySelector<HTMLElement>(`[part="${open ? 'input' : 'launcher'}"]`)?.focus(), 0);
   };
 
   const ctx: ViewContext = {
@@ -190,18 +185,16 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
       suggestions: o.suggestions,
       imageHosts: o.imageHosts,
       pageUrl: doc.location?.href,
-      idPrefix: id,
+      idPrefix: `cgw${(++mountCount).toString(36)}`,
     },
   };
 
   // Rule 1 of embed.md section 5: the token is fetched lazily, on the first sign of interest.
   const warm = () => tokens.prefetch();
-  shadow.addEventListener('pointerover', warm, { once: true });
-  shadow.addEventListener('focusin', warm, { once: true });
-  const onOnline = () => (ui.online.value = true);
-  const onOffline = () => (ui.online.value = false);
-  win.addEventListener('online', onOnline);
-  win.addEventListener('offline', onOffline);
+  listen(shadow, 'pointerover', warm);
+  listen(shadow, 'focusin', warm);
+  listen(win, 'online', () => (ui.online.value = true));
+  listen(win, 'offline', () => (ui.online.value = false));
   render(h(App, { ctx }), shadow);
   if (!existingHost) (container ?? doc.body).appendChild(host);
   if (ui.isOpen.value) {
@@ -209,8 +202,10 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     scrollLock.update(true);
   }
   queueMicrotask(() => !dead && emitter.emit('ready', {}));
+  cleanups.push(chat.dispose, emitter.clear, () => render(null, shadow), release, guard.dispose, scrollLock.dispose);
+  if (!existingHost) cleanups.push(() => host.remove());
 
-  const widget: MountedWidget = {
+  return {
     open: () => setOpen(true),
     close: () => setOpen(false),
     toggle: () => setOpen(!ui.isOpen.value),
@@ -224,17 +219,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     destroy() {
       if (dead) return;
       dead = true;
-      chat.dispose();
-      emitter.clear();
-      shadow.removeEventListener('pointerover', warm);
-      shadow.removeEventListener('focusin', warm);
-      win.removeEventListener('online', onOnline);
-      win.removeEventListener('offline', onOffline);
-      render(null, shadow);
-      release();
-      guard.dispose();
-      scrollLock.dispose();
-      if (!existingHost) host.remove();
+      for (const undo of cleanups) undo();
     },
     on: (event, fn) => (dead ? () => {} : emitter.on(event, fn)),
     update(next) {
@@ -243,7 +228,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
       applyHostAttributes();
     },
     get isOpen() {
-      return o.mode === 'inline' ? !dead : ui.isOpen.value;
+      return bubble ? ui.isOpen.value : !dead;
     },
     get messages() {
       return chat.messages.value;
@@ -252,7 +237,6 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
       return dead ? null : host;
     },
   };
-  return widget;
 }
 
 function makeStrings(o: ResolvedOptions, live: LiveOptions) {
