@@ -1,5 +1,6 @@
-import { defineConfig, type UserConfig } from 'vite';
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -8,9 +9,26 @@ const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 
  * - default: ESM library from widget/index.ts (no side effects, Preact bundled);
  * - `--mode iife`: the script-tag bundle from widget/global.ts, CSS inlined;
  * - `--mode server`: the reference token broker from server/index.ts (Web APIs only);
+ * - `--mode react`: `codegpt-widget/react` from widget/react/index.ts, with React and the widget's
+ *   own ESM entry (`codegpt-widget`) left as imports, so neither is bundled a second time;
  * - `--mode demo`: the demo server (demo/main.ts) for Node, into .demo-build/ (not published).
- * `npm run build` runs all three; only the first empties dist/.
+ * `npm run build` runs all but demo; only the first empties dist/.
  */
+const widgetEntry = fileURLToPath(new URL('./widget/index.ts', import.meta.url));
+
+/** In the react build, the binding's `import … from '../index'` becomes `from 'codegpt-widget'`. */
+function widgetAsPackage(): Plugin {
+  return {
+    name: 'codegpt-widget-as-package',
+    enforce: 'pre',
+    async resolveId(source, importer) {
+      if (!importer || !source.startsWith('.')) return null;
+      const resolved = await this.resolve(source, importer, { skipSelf: true });
+      return resolved?.id === widgetEntry ? { id: 'codegpt-widget', external: true } : null;
+    },
+  };
+}
+
 export default defineConfig(({ mode }): UserConfig => {
   const define = {
     'process.env.NODE_ENV': JSON.stringify('production'),
@@ -27,6 +45,24 @@ export default defineConfig(({ mode }): UserConfig => {
         target: 'node20',
         minify: false,
         rolldownOptions: { output: { entryFileNames: 'main.js' } },
+      },
+    };
+  }
+  if (mode === 'react') {
+    return {
+      define: { __WIDGET_VERSION__: JSON.stringify(pkg.version) },
+      plugins: [widgetAsPackage()],
+      build: {
+        emptyOutDir: false,
+        target: 'es2022',
+        minify: false,
+        sourcemap: true,
+        lib: { entry: { react: 'widget/react/index.ts' }, formats: ['es'], fileName: (_format, name) => `${name}.js` },
+        rolldownOptions: {
+          external: ['react', 'react-dom', /^react\//, /^react-dom\//, 'codegpt-widget'],
+          // Next.js App Router: a Server Component may import <CodeGPTChat> directly (hooks run on the client).
+          output: { banner: "'use client';" },
+        },
       },
     };
   }
