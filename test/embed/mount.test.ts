@@ -160,4 +160,21 @@ describe('<codegpt-chat> and script-tag attributes', () => {
     await tick();
     expect(el.shadowRoot!.childElementCount).toBe(0);
   });
+
+  it('setting the open property (as Vue/React 19 do for an `open` attribute) opens instead of breaking open()', async () => {
+    defineElement();
+    vi.spyOn(window, 'fetch').mockImplementation(() => new Promise(() => {}));
+    const el = document.createElement('codegpt-chat') as HTMLElement & { isOpen: boolean; open: unknown; close(): void };
+    el.setAttribute('agent-id', 'a2');
+    el.setAttribute('token-endpoint', '/dev/token');
+    el.open = true; // before connection: applied at mount
+    document.body.appendChild(el);
+    expect(el.isOpen).toBe(true);
+    el.open = false;
+    expect(el.isOpen).toBe(false);
+    (el.open as () => void)();
+    expect(el.isOpen).toBe(true);
+    el.remove();
+    await tick();
+  });
 });

@@ -19,7 +19,7 @@ export function defineElement(tagName = 'codegpt-chat'): void {
     connectedCallback(): void {
       if (managedHosts.has(this) || this.#widget) return;
       const options = readAttributes(this, '') as WidgetOptions;
-      this.#widget = mountInto(this, { ...options, mode: options.mode ?? 'bubble' });
+      this.#widget = mountInto(this, { ...options, mode: options.mode ?? 'bubble', open: this.#openAtMount ?? options.open });
     }
 
     disconnectedCallback(): void {
@@ -37,9 +37,21 @@ export function defineElement(tagName = 'codegpt-chat'): void {
       this.#widget.update({ [name]: value ?? undefined });
     }
 
-    open(): void {
-      this.#widget?.open();
+    /**
+     * `el.open()` opens the panel, and `el.open = true` (what Vue, React 19 and Svelte do with an
+     * `open` attribute in a template, since the element has an `open` member) opens it too,
+     * instead of overwriting the method.
+     */
+    get open(): () => void {
+      return () => this.#widget?.open();
     }
+    set open(value: unknown) {
+      const on = value != null && value !== false && value !== 'false';
+      if (!this.#widget) this.#openAtMount = on;
+      else if (on) this.#widget.open();
+      else this.#widget.close();
+    }
+    #openAtMount: boolean | undefined;
     close(): void {
       this.#widget?.close();
     }
