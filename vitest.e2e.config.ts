@@ -11,5 +11,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // One retry for a browser test that failed: on a loaded 2-core machine a page can miss a
+    // deadline. Vitest reports every retried test, so a real failure still fails twice and shows.
+    retry: 1,
   },
 });
