@@ -3,7 +3,8 @@
  * recorded with its parsed init. Bodies are real `ReadableStream`s so the code under test reads them
  * exactly as it reads a browser response.
  */
-import { vi } from 'vitest';
+import { expect, vi } from 'vitest';
+import { WidgetError } from '../../widget/core/errors';
 
 export type Handler = (url: string, init: RequestInit) => Response | Promise<Response>;
 
@@ -148,4 +149,24 @@ export function endless(chunkSize: number, contentType = 'application/json', sta
     return new Response(stream, { status, headers: { 'content-type': contentType } });
   };
   return { handler, state };
+}
+
+/** Settles a promise into a value we can inspect synchronously after advancing fake timers. */
+export function track<T>(promise: Promise<T>) {
+  const state: { done: boolean; value?: T; error?: unknown } = { done: false };
+  promise.then(
+    (value) => Object.assign(state, { done: true, value }),
+    (error: unknown) => Object.assign(state, { done: true, error }),
+  );
+  return state;
+}
+
+/** The WidgetError a promise rejects with (fails the test when it resolves or rejects otherwise). */
+export async function failure(promise: Promise<unknown>): Promise<WidgetError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(WidgetError);
+  return error as WidgetError;
 }

@@ -3,7 +3,7 @@ import { WidgetError } from '../../widget/core/errors';
 import { createStreamDecoder } from '../../widget/core/stream-decoder';
 import type { StreamDecoder } from '../../widget/core/stream-decoder';
 import { readBody } from '../../widget/io/read-stream';
-import { controlledBody } from './fetch-stub';
+import { controlledBody, track } from './fetch-stub';
 
 function textDecoder(deltas: string[]) {
   let failure: WidgetError | undefined;
@@ -12,15 +12,6 @@ function textDecoder(deltas: string[]) {
     onError: (error) => (failure ??= error),
   });
   return { decoder, decodeError: () => failure };
-}
-
-function track(promise: Promise<unknown>) {
-  const state: { done: boolean; error?: unknown } = { done: false };
-  promise.then(
-    () => (state.done = true),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  );
-  return state;
 }
 
 beforeEach(() => {

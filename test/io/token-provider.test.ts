@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { WidgetError } from '../../widget/core/errors';
 import { acquireTokenProvider, createTokenProvider } from '../../widget/io/token-provider';
 import type { TokenProviderOptions } from '../../widget/io/token-provider';
-import { createFetchStub, endless, hang, json, networkError, status, text } from './fetch-stub';
+import { createFetchStub, endless, failure, hang, json, networkError, status, text, track } from './fetch-stub';
 import type { Handler } from './fetch-stub';
 
 const ENDPOINT = 'https://site.test/api/codegpt/token';
@@ -28,25 +28,6 @@ function setup(handlers: Handler[], options: Partial<TokenProviderOptions> = {})
     ...options,
   });
   return { stub, provider, clock };
-}
-
-/** Settles a promise into a value we can inspect synchronously after advancing timers. */
-function track<T>(promise: Promise<T>) {
-  const state: { done: boolean; value?: T; error?: unknown } = { done: false };
-  promise.then(
-    (value) => Object.assign(state, { done: true, value }),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  );
-  return state;
-}
-
-async function failure(promise: Promise<unknown>): Promise<WidgetError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WidgetError);
-  return error as WidgetError;
 }
 
 beforeEach(() => {

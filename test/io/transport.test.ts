@@ -6,7 +6,7 @@ import type { TokenInfo, TokenProvider } from '../../widget/io/token-provider';
 import { createHttpTransport } from '../../widget/io/transport';
 import type { HttpTransportOptions } from '../../widget/io/transport';
 import { chunkings } from '../helpers/chunk';
-import { chunked, controlledBody, createFetchStub, endless, hang, json, networkError, status, streaming, text } from './fetch-stub';
+import { chunked, controlledBody, createFetchStub, endless, failure, hang, json, networkError, status, streaming, text, track } from './fetch-stub';
 import type { Handler } from './fetch-stub';
 
 const AGENT = 'agent-1';
@@ -64,24 +64,6 @@ function setup(handlers: Handler[], options: Partial<HttpTransportOptions> & { t
     });
   }
   return { stub, tokens, invalidated, transport, deltas, events, send };
-}
-
-function track(promise: Promise<unknown>) {
-  const state: { done: boolean; error?: unknown } = { done: false };
-  promise.then(
-    () => (state.done = true),
-    (error: unknown) => Object.assign(state, { done: true, error }),
-  );
-  return state;
-}
-
-async function failure(promise: Promise<unknown>): Promise<WidgetError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(WidgetError);
-  return error as WidgetError;
 }
 
 beforeEach(() => {
