@@ -9,7 +9,7 @@
  *    `title` (the headings, boosted) and `text`, with stop-words removed.
  * 2. Search: the last user message only (a short follow-up such as "and the ESM one?" still names its
  *    topic), plus a few synonyms at half weight ("big" → size, "dark" → theming), OR-combined, with
- *    prefix and 0.2 fuzzy matching; sections scoring at least 35 % of the best one are kept (max 3).
+ *    prefix and 0.2 fuzzy matching; sections scoring at least 50 % of the best one are kept (max 3).
  * 3. Answer: a lead sentence, the passages of those sections that mention the question's terms
  *    (about 900 characters, cut at sentence or item boundaries), the first fenced example of the best
  *    section that has one, and a `Sources:` list (`README › Section › Subsection`).
@@ -63,7 +63,7 @@ const THANKS_REPLY = `You're welcome! Ask me anything else about codegpt-widget,
 const BYE_REPLY = 'Bye! Come back any time you have a question about codegpt-widget.';
 
 /** Keep sections scoring at least this share of the best one. */
-const RELATIVE_THRESHOLD = 0.35;
+const RELATIVE_THRESHOLD = 0.5;
 const MAX_SECTIONS = 3;
 /** Prose budget of an answer (the code example and the sources come on top). */
 const TEXT_BUDGET = 900;
@@ -311,7 +311,7 @@ export function createDocsAgent(sources: readonly DocSource[]): DocsAgent {
   function search(terms: Map<string, number>): DocSection[] {
     if (terms.size === 0) return [];
     const results = index.search([...terms.keys()].join(' '), {
-      boost: { title: 2 },
+      boost: { title: 4 },
       boostTerm: (term) => terms.get(term) ?? 1,
       // Prefix matching of one- and two-letter words would match half the docs.
       prefix: (term) => term.length >= 3,
