@@ -98,8 +98,8 @@ describe('chat model', () => {
     const retried = chat.retry();
     await tick();
     expect(transport.calls[1]!.messages).toEqual([{ role: 'user', content: 'Why?' }]);
-    // The broken text stays visible until the new answer starts.
-    expect(chat.messages.value[1]!.content).toBe('Because');
+    // The broken text stays visible until the new answer starts; the answer is busy again meanwhile.
+    expect(chat.messages.value[1]).toMatchObject({ content: 'Because', state: 'streaming' });
     transport.calls[1]!.delta('Fresh');
     expect(chat.messages.value[1]).toMatchObject({ content: 'Fresh', state: 'streaming' });
     transport.calls[1]!.finish();

@@ -24,6 +24,11 @@ export function appendText(messages: Messages, id: string, text: string, replace
   return update(messages, id, (m) => ({ ...m, content: replace ? text : m.content + text, state: 'streaming' }));
 }
 
+/** Mark answer `id` as streaming again (a retry): its old text stays until the new text replaces it. */
+export function reopen(messages: Messages, id: string): Messages {
+  return update(messages, id, (m) => ({ ...m, state: 'streaming' }));
+}
+
 /** Set the final state of message `id`; the text received so far is kept. */
 export function settle(messages: Messages, id: string, state: Exclude<MessageState, 'streaming'>): Messages {
   return update(messages, id, (m) => (m.state === state ? m : { ...m, state }));

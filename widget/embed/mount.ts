@@ -110,7 +110,6 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     const l = live.value;
     host.setAttribute('data-theme', l.theme ?? 'auto');
     host.setAttribute('data-position', o.position);
-    host.setAttribute('data-mode', o.mode);
     // CSSOM, not a style attribute: allowed under a strict style-src.
     if (l.accent) host.style.setProperty('--codegpt-accent', l.accent);
     else host.style.removeProperty('--codegpt-accent');

@@ -4,6 +4,7 @@ import {
   appendText,
   beginAssistant,
   lastUserIndex,
+  reopen,
   settle,
   toWire,
   type Messages,
@@ -177,6 +178,8 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
       if (q < 0) return;
       const next = list[q + 1];
       if (next && next.role === 'assistant') {
+        // Busy again at once (typing indicator, aria-busy); the old text stays until new text arrives.
+        messages.value = reopen(list, next.id);
         await run(q, next.id, true);
       } else {
         const answerId = createId();
