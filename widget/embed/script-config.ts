@@ -24,9 +24,6 @@ const FIELDS = [
   'csp-nonce',
 ] as const;
 
-export type AttributeName = (typeof FIELDS)[number];
-export const attributeNames: readonly AttributeName[] = FIELDS;
-
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /**

@@ -4,6 +4,7 @@
  * (rule 3): never in storage, the DOM, events, logs or error messages.
  */
 import { WidgetError } from '../core/errors';
+import { isAllowedApiUrl } from '../core/options';
 import type { TokenResponse } from '../core/types';
 import {
   BUSY,
@@ -76,8 +77,6 @@ const MAX_TRIES = 3; // rule 6
 const MAX_BODY_BYTES = 64 * 1024; // reliability C5
 /** Printable ASCII without spaces: anything else cannot go into an `Authorization` header. */
 const TOKEN_PATTERN = /^[\x21-\x7e]{1,8192}$/;
-/** `https:` anywhere, `http:` only on the loopback hosts (rule 7). */
-const API_BASE_PATTERN = /^(https:|http:(localhost|127\.0\.0\.1|\[::1\])$)/;
 
 /** A `token` error; the message names what broke, never a value (rule 7: the body is never shown). */
 function tokenError(message: string, status?: number, retryAfterMs?: number): WidgetError {
@@ -88,7 +87,7 @@ function tokenError(message: string, status?: number, retryAfterMs?: number): Wi
 function isAllowedApiBase(value: unknown): boolean {
   try {
     const url = new URL(value as string);
-    return typeof value === 'string' && !url.username && !url.password && API_BASE_PATTERN.test(url.protocol + url.hostname);
+    return typeof value === 'string' && !url.username && !url.password && isAllowedApiUrl(url);
   } catch {
     return false;
   }
