@@ -31,7 +31,7 @@ describeBrowser('widget end to end in Chromium (dist/codegpt-widget.iife.js)', (
     const { page, context, watch } = await newPage(browser);
     await page.goto(server.url + '/fixtures/blank.html');
     const before = await page.evaluate(() => Object.getOwnPropertyNames(window));
-    await loadWidget(page, server.url, { 'agent-id': 'docs-agent', 'token-endpoint': '/dev/token' });
+    await loadWidget(page, server.url, { 'agent-id': 'docs-agent', 'token-endpoint': '/dev/token?key=lazy-check' });
     const after = await page.evaluate(() => Object.getOwnPropertyNames(window));
     expect(after.filter((n) => !before.includes(n))).toEqual(['CodeGPTWidget']);
     const api = await page.evaluate(() => {
@@ -41,10 +41,13 @@ describeBrowser('widget end to end in Chromium (dist/codegpt-widget.iife.js)', (
     expect(api).toEqual({ mount: 'function', defineElement: 'function', version: expect.stringMatching(/^\d+\.\d+\.\d+/) });
     await expect.poll(() => page.locator('[part="launcher"]').count()).toBe(1);
     expect(await page.locator('[part="launcher"]').getAttribute('aria-expanded')).toBe('false');
-    // Rule 1 of embed.md section 5: no token request at page load.
-    const stats = await (await fetch(server.url + '/dev/token/stats?key=default')).json();
+    // Rule 1 of embed.md section 5: no token request at page load, one on the first hover.
+    const calls = async () => ((await (await fetch(server.url + '/dev/token/stats?key=lazy-check')).json()) as { calls: number }).calls;
+    await page.waitForTimeout(300);
+    expect(await calls()).toBe(0);
+    await page.locator('[part="launcher"]').hover();
+    await expect.poll(calls).toBe(1);
     expect(watch.errors).toEqual([]);
-    expect(stats).toBeDefined();
     await context.close();
   });
 
