@@ -7,6 +7,8 @@ import { WidgetError } from './core/errors';
 import { defineElement } from './embed/element';
 import { mount } from './embed/mount';
 import { captureNatives } from './embed/natives';
+import { addLocales } from './core/locale-source.remote';
+import { addDebug } from './embed/debug-source.remote';
 import { hasConfig, readAttributes } from './embed/script-config';
 import type { WidgetOptions } from './core/options';
 import { version } from './version';
@@ -15,6 +17,10 @@ interface GlobalApi {
   mount: typeof mount;
   defineElement: typeof defineElement;
   version: string;
+  /** Receives a translation pack (`dist/locales/<lang>.js` calls it). */
+  addLocales: typeof addLocales;
+  /** Receives the debug logger (`dist/codegpt-widget.debug.js` calls it). */
+  addDebug: typeof addDebug;
   /** Calls queued by a loader stub before this bundle arrived: `[method, ...args]`. */
   q?: unknown[][];
 }
@@ -32,6 +38,8 @@ try {
     api.mount = mount;
     api.defineElement = defineElement;
     api.version = version;
+    api.addLocales = addLocales;
+    api.addDebug = addDebug;
   }
   w.CodeGPTWidget = api;
   api.defineElement!();

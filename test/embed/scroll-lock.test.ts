@@ -33,7 +33,7 @@ describe('createScrollLock (reliability E10)', () => {
   it('locks the document while open at the full-screen breakpoint and puts the page value back exactly', () => {
     document.documentElement.style.setProperty('overflow', 'scroll');
     const media = fakeMedia(true);
-    const lock = createScrollLock(document, media.win);
+    const lock = createScrollLock(document, media.win, document.createElement('div'));
     lock.update(true);
     expect(overflow()).toEqual(['hidden', 'important']);
     lock.update(false);
@@ -43,7 +43,7 @@ describe('createScrollLock (reliability E10)', () => {
 
   it('does nothing on a wide viewport, and follows the breakpoint while open', () => {
     const media = fakeMedia(false);
-    const lock = createScrollLock(document, media.win);
+    const lock = createScrollLock(document, media.win, document.createElement('div'));
     lock.update(true);
     expect(overflow()).toEqual(['', '']);
     media.set(true); // rotated to portrait
@@ -56,8 +56,8 @@ describe('createScrollLock (reliability E10)', () => {
 
   it('two open widgets share one lock: released when the last one closes', () => {
     const media = fakeMedia(true);
-    const a = createScrollLock(document, media.win);
-    const b = createScrollLock(document, media.win);
+    const a = createScrollLock(document, media.win, document.createElement('div'));
+    const b = createScrollLock(document, media.win, document.createElement('div'));
     a.update(true);
     b.update(true);
     a.dispose();
@@ -68,9 +68,29 @@ describe('createScrollLock (reliability E10)', () => {
   });
 
   it('works without matchMedia (never locks)', () => {
-    const lock = createScrollLock(document, {} as Window);
+    const lock = createScrollLock(document, {} as Window, document.createElement('div'));
     lock.update(true);
     expect(overflow()).toEqual(['', '']);
     lock.dispose();
+  });
+
+  it('fits the panel to the visual viewport while locked (on-screen keyboard), and stops after', () => {
+    const media = fakeMedia(true);
+    const viewport = Object.assign(new EventTarget(), { offsetTop: 0, height: 667 });
+    (media.win as unknown as { visualViewport: typeof viewport }).visualViewport = viewport;
+    const host = document.createElement('div');
+    const lock = createScrollLock(document, media.win, host);
+    const vars = () => [host.style.getPropertyValue('--_vv-top'), host.style.getPropertyValue('--_vv-height')];
+    lock.update(true);
+    expect(vars()).toEqual(['0px', '667px']);
+    viewport.offsetTop = 40;
+    viewport.height = 330; // the keyboard opened
+    viewport.dispatchEvent(new Event('resize'));
+    expect(vars()).toEqual(['40px', '330px']);
+    lock.update(false);
+    expect(vars()).toEqual(['', '']);
+    viewport.height = 600;
+    viewport.dispatchEvent(new Event('resize'));
+    expect(vars()).toEqual(['', '']);
   });
 });

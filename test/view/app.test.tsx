@@ -1,4 +1,5 @@
 // @vitest-environment happy-dom
+import { h } from 'preact';
 import { signal } from '@preact/signals-core';
 import { cleanup, fireEvent, render, screen } from '@testing-library/preact';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,20 +20,35 @@ function setup(config: Partial<ViewConfig> = {}, open = true) {
   const chat = createChatModel({ transport, createId: () => `m${n++}`, schedule: immediate });
   const ui = createUiModel({ open });
   const opened: boolean[] = [];
+  const rated: [string, string | null][] = [];
+  const copied: string[] = [];
+  let cleared = 0;
   const ctx: ViewContext = {
     chat,
     ui,
-    strings: signal({ ...en, title: 'Ask the docs', placeholder: 'Type here' }),
+    strings: signal({ ...en, title: 'Ask the docs', placeholder: 'Type here', lang: 'en', rtl: false }),
     setOpen: (o) => {
       opened.push(o);
       ui.isOpen.value = o;
+    },
+    rate: (id, value) => {
+      rated.push([id, value]);
+      ui.feedback.value = value ? { ...ui.feedback.value, [id]: value } : {};
+    },
+    clear: () => {
+      cleared++;
+      chat.reset();
+    },
+    copyAnswer: (m) => {
+      copied.push(m.content);
+      ui.copied.value = m.id;
     },
     config: { mode: 'bubble', welcome: undefined, suggestions: [], imageHosts: [], pageUrl: 'https://docs.example/', idPrefix: 't', ...config },
   };
   const view = render(<App ctx={ctx} />);
   const part = (name: string) => view.container.querySelector(`[part~="${name}"]`) as HTMLElement | null;
   const parts = (name: string) => [...view.container.querySelectorAll(`[part~="${name}"]`)] as HTMLElement[];
-  return { chat, ui, transport, view, part, parts, opened };
+  return { chat, ui, transport, view, part, parts, opened, rated, copied, cleared: () => cleared };
 }
 
 afterEach(cleanup);
@@ -173,5 +189,46 @@ describe('App', () => {
     expect(part('launcher')).toBeNull();
     expect(part('panel')).not.toBeNull();
     expect(part('close')).toBeNull();
+  });
+
+  it('a finished answer has copy and rating controls; streaming and failed-empty answers do not', async () => {
+    const { chat, transport, part, parts, rated, copied } = setup();
+    const asked = chat.send('Hi?');
+    await tick();
+    transport.calls[0]!.delta('**Hello**');
+    expect(part('actions')).toBeNull(); // still streaming
+    transport.calls[0]!.finish();
+    await asked;
+    await tick();
+    fireEvent.click(part('copy-answer')!);
+    expect(copied).toEqual(['**Hello**']);
+    await tick();
+    expect(part('copy-answer')!.textContent).toBe('Copied');
+    const up = parts('feedback').find((b) => b.getAttribute('part') === 'feedback up')!;
+    expect(up.getAttribute('aria-label')).toBe('Helpful');
+    expect(up.getAttribute('aria-pressed')).toBe('false');
+    fireEvent.click(up);
+    await tick();
+    expect(rated).toEqual([['m1', 'up']]);
+    expect(up.getAttribute('aria-pressed')).toBe('true');
+    fireEvent.click(up);
+    expect(rated.at(-1)).toEqual(['m1', null]);
+  });
+
+  it('the clear button appears once there is a conversation and clears it', async () => {
+    const { chat, transport, part, cleared } = setup();
+    expect(part('clear')).toBeNull();
+    const asked = chat.send('Hi?');
+    await tick();
+    transport.calls[0]!.delta('Hello');
+    transport.calls[0]!.finish();
+    await asked;
+    await tick();
+    expect(part('clear')!.getAttribute('aria-label')).toBe('Clear conversation');
+    fireEvent.click(part('clear')!);
+    expect(cleared()).toBe(1);
+    await tick();
+    expect(chat.messages.value).toEqual([]);
+    expect(part('clear')).toBeNull();
   });
 });

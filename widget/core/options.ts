@@ -57,6 +57,13 @@ export interface WidgetOptions {
   strings?: Partial<Strings>;
   /** Route the widget's requests through the host's own fetch. */
   fetch?: typeof fetch;
+  /**
+   * Who is signed in on the host site, if anyone: stored conversations are scoped by agent and by
+   * this id, so two people sharing a browser never see each other's chats.
+   */
+  userId?: string;
+  /** Log configuration, token fetches, stream timings and page problems to the console. @defaultValue false */
+  debug?: boolean;
 }
 
 /** Options after defaults and validation. */
@@ -84,6 +91,8 @@ export interface ResolvedOptions {
   cspNonce: string | undefined;
   strings: Partial<Strings> | undefined;
   fetch: typeof fetch | undefined;
+  userId: string | undefined;
+  debug: boolean;
 }
 
 /** The attribute name users of the script tag know a field by, e.g. `agentId` → `data-agent-id`. */
@@ -112,7 +121,7 @@ const CHOICES = {
 } as const;
 
 /** Free-text options and their longest accepted length. */
-const TEXTS = { orgId: 200, title: 200, welcome: 4000, placeholder: 200, accent: 100, locale: 35, cspNonce: 200 } as const;
+const TEXTS = { orgId: 200, title: 200, welcome: 4000, placeholder: 200, accent: 100, locale: 35, cspNonce: 200, userId: 200 } as const;
 
 function optionalString(field: string, value: unknown, max = 2000): string | undefined {
   if (value == null) return undefined;
@@ -191,6 +200,7 @@ export function resolveOptions(input: WidgetOptions, pageUrl?: string): { option
       target,
       suggestions: stringList('suggestions', input.suggestions, 6, 200),
       open: input.open === true,
+      debug: input.debug === true,
       imageHosts,
       strings: typeof input.strings === 'object' && input.strings !== null ? input.strings : undefined,
       fetch: input.fetch,

@@ -3,8 +3,7 @@
  * deltas (codegpt-api.md sections 2.1 and 9). Pure: no DOM, no fetch, no timers. Reading bytes and
  * UTF-8 decoding live in `io/`; this module only ever sees strings.
  */
-import { createParser } from 'eventsource-parser';
-import type { EventSourceMessage, ParseError } from 'eventsource-parser';
+import { createSseParser } from './sse';
 import { WidgetError } from './errors';
 import { GENERIC_SERVER_ERROR, readErrorMessage, readPayload } from './protocol';
 import type { StreamFormat } from './types';
@@ -125,16 +124,12 @@ export function createStreamDecoder(
     return { push: emit, end() {} };
   }
 
-  /** SSE via eventsource-parser, which handles LF/CRLF/CR, comments, `id:`/`retry:` and multi-line data. */
+  /** SSE (sse.ts): every line ending, comments, multi-line data, `id:`/`retry:` ignored. */
   function sse(): Framing {
-    const parser = createParser({
-      maxBufferSize,
-      onEvent(event: EventSourceMessage) {
+    const parser = createSseParser(
+      (event) => {
         if (halted) return; // events after [DONE] or an error in the same chunk
         const data = event.data;
-        // The parser checks its buffer only between feeds; checking each event as well makes the
-        // outcome the same however the body was chunked.
-        if (data.length > maxBufferSize) return overflow();
         if (event.event === 'error') {
           let value: unknown;
           try {
@@ -153,20 +148,14 @@ export function createStreamDecoder(
         // `data:` with nothing after it carries no event; not malformed.
         if (trimmed !== '') handleJson(data);
       },
-      onError(error: ParseError) {
-        // `retry: abc` and unknown fields are ignored (section 9.2); only the size cap is fatal.
-        if (error.type === 'max-buffer-size-exceeded') overflow();
-      },
-    });
+      maxBufferSize,
+      overflow,
+    );
     return {
-      push: (chunk) => parser.feed(chunk),
-      end() {
-        // `reset({consume: true})` parses a pending partial line but never dispatches the event it
-        // belongs to, so a final event without its blank line would be lost. Two line feeds end any
-        // pending line (including a trailing CR, which becomes CRLF) and then the event (section 9.2).
-        parser.feed('\n\n');
-        parser.reset();
-      },
+      push: parser.feed,
+      // Two line feeds end any pending line (a trailing CR becomes CRLF) and then the event, so a
+      // final event without its blank line is not lost (section 9.2).
+      end: () => parser.feed('\n\n'),
     };
   }
 

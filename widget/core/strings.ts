@@ -33,6 +33,11 @@ export interface Strings {
    * chat request (reliability.md B4).
    */
   cspBlocked: string;
+  /** The answer controls: copy the whole answer, rate it; and the header's clear button. */
+  copyAnswer: string;
+  helpful: string;
+  notHelpful: string;
+  clear: string;
   /** One short, human message per error code (embed.md section 3). */
   errors: Record<ErrorCode, string>;
 }
@@ -59,6 +64,10 @@ export const en: Strings = {
   suggestions: 'Suggested questions',
   offline: 'You appear to be offline.',
   cspBlocked: "Blocked by the site's Content Security Policy (connect-src).",
+  copyAnswer: 'Copy answer',
+  helpful: 'Helpful',
+  notHelpful: 'Not helpful',
+  clear: 'Clear conversation',
   errors: {
     config: 'The chat is not set up correctly on this page.',
     token: 'Could not connect to the chat service.',

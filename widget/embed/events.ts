@@ -5,6 +5,8 @@ export interface WidgetEvents extends ChatEvents {
   ready: Record<string, never>;
   open: Record<string, never>;
   close: Record<string, never>;
+  /** The visitor rated an answer; `value` is null when they took the rating back. */
+  feedback: { messageId: string; value: 'up' | 'down' | null };
 }
 
 export type Listener<K extends keyof WidgetEvents> = (detail: WidgetEvents[K]) => void;

@@ -1,9 +1,12 @@
-import { computed, signal } from '@preact/signals-core';
+import { computed, effect, signal } from '@preact/signals-core';
 import { h, render } from 'preact';
 import { WidgetError } from '../core/errors';
 import { createIdFactory } from '../core/ids';
 import { resolveOptions, type ResolvedOptions, type WidgetOptions } from '../core/options';
-import { resolveStrings } from '../core/strings';
+import { isRtl, pickLocale, unpack } from '../core/locales';
+import { localePack } from '../core/locale-source';
+import { en } from '../core/strings';
+import type { Messages } from '../core/conversation';
 import type { Message } from '../core/types';
 import { acquireTokenProvider } from '../io/token-provider';
 import { createHttpTransport } from '../io/transport';
@@ -14,6 +17,7 @@ import type { ViewContext } from '../view/context';
 import cssText from '../view/styles.css?inline';
 import { createEmitter, type Listener, type WidgetEvents } from './events';
 import { createCspGuard, isCspBlock } from './csp-guard';
+import { loadDebug } from './debug-source';
 import { natives } from './natives';
 import { createScrollLock } from './scroll-lock';
 import { createConversationStore } from './storage';
@@ -106,10 +110,13 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   adoptStyles(shadow, cssText, o.cspNonce);
 
   const live = signal<LiveOptions>({ title: o.title, theme: o.theme, accent: o.accent, locale: o.locale, placeholder: o.placeholder });
+  const nav = win.navigator;
+  const lang = computed(() => pickLocale(live.value.locale, nav.languages ?? [nav.language]));
   const applyHostAttributes = () => {
     const l = live.value;
     host.setAttribute('data-theme', l.theme ?? 'auto');
-    host.setAttribute('data-position', o.position);
+    // Right-to-left languages mirror the launcher's side too.
+    host.setAttribute('data-position', (o.position === 'left') !== isRtl(lang.value) ? 'left' : 'right');
     // CSSOM, not a style attribute: allowed under a strict style-src.
     if (l.accent) host.style.setProperty('--codegpt-accent', l.accent);
     else host.style.removeProperty('--codegpt-accent');
@@ -127,16 +134,36 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   const { timers, fetch: nativeFetch, wait } = natives(win);
   // Every request goes through the CSP guard, so a connect-src block reads as one (reliability B4).
   const guard = createCspGuard(doc, o.fetch ?? nativeFetch, wait);
+  // Debug mode (data-debug): requests wait for the logger so it sees the first token fetch.
+  let debugCheck: (() => void) | undefined;
+  let send = guard.fetch;
+  if (o.debug) {
+    const debug = loadDebug().then((create) => {
+      const d = dead ? undefined : create?.(win, host, o, guard.fetch, o.tokenEndpoint);
+      if (d) {
+        cleanups.push(d.watch(chat), d.dispose);
+        debugCheck = d.check;
+      }
+      return d;
+    });
+    send = async (input, init) => ((await debug)?.fetch ?? guard.fetch)(input, init);
+  }
   const { provider: tokens, release } = acquireTokenProvider({
     agentId: o.agentId,
     endpoint: o.tokenEndpoint,
     getToken: o.getToken,
     credentials: o.tokenCredentials,
-    fetch: guard.fetch,
+    fetch: send,
     timers,
   });
-  const transport = createHttpTransport({ ...o, tokens, fetch: guard.fetch, timers });
-  const store = createConversationStore(win, o.persist, o.agentId);
+  const transport = createHttpTransport({ ...o, tokens, fetch: send, timers });
+  const store = createConversationStore(win, o.persist, o.agentId, o.userId);
+  const stored = store.loadUi();
+  const initial = store.load();
+  // Privacy: nothing is written to storage before the visitor's first interaction (a click, a key,
+  // a send), unless an earlier page of this visit already did.
+  let interacted = initial.length > 0 || stored.open !== undefined;
+  const save = (messages: Messages) => void (interacted && store.save(messages));
   const chat = createChatModel({
     transport,
     createId: createIdFactory(),
@@ -149,35 +176,88 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
       const id = timers.set(cb, 16);
       return () => timers.clear(id);
     },
-    initial: store.load(),
-    save: store.save,
+    initial,
+    save,
     emit: (event, detail) => emitter.emit(event, detail as WidgetEvents[typeof event]),
   });
   // The view names an error by its code; a CSP block is a `config` error with its own words (B4).
+  // Strings in the visitor's language; a pack still loading shows English until it arrives.
+  const packArrived = signal(0);
   const strings = computed(() => {
-    const s = makeStrings(o, live.value);
+    packArrived.value;
+    const l = live.value;
+    const code = lang.value;
+    const pack = code === 'en' ? undefined : localePack(code, () => packArrived.value++);
+    const base = pack ? unpack(pack) : en;
+    const custom = o.strings;
+    const s = {
+      ...base,
+      ...custom,
+      errors: { ...base.errors, ...custom?.errors },
+      title: l.title ?? custom?.title ?? base.title,
+      placeholder: l.placeholder ?? custom?.placeholder ?? base.placeholder,
+      lang: pack ? code : 'en',
+      rtl: !!pack && isRtl(code),
+    };
     return isCspBlock(chat.error.value) ? { ...s, errors: { ...s.errors, config: s.cspBlocked } } : s;
   });
   const bubble = o.mode === 'bubble';
-  const ui = createUiModel({ open: bubble && o.open });
+  const ui = createUiModel({ open: bubble && (stored.open ?? o.open), draft: stored.draft });
   ui.online.value = win.navigator.onLine !== false;
-  const scrollLock = createScrollLock(doc, win);
+  const scrollLock = createScrollLock(doc, win, host);
+  // The open panel goes to the browser's top layer, above any z-index of the page (Popover API).
+  if (bubble && 'showPopover' in host) host.setAttribute('popover', 'manual');
+  const layer = (open: boolean) => {
+    try {
+      if (host.hasAttribute('popover')) host[open ? 'showPopover' : 'hidePopover']();
+    } catch {
+      // Not connected yet, or already in that state: the fixed z-index still applies.
+    }
+  };
   let dead = false;
   const setOpen = (open: boolean) => {
     if (dead || !bubble || ui.isOpen.value === open) return;
     ui.isOpen.value = open;
     scrollLock.update(open);
+    layer(open);
     if (open) tokens.prefetch();
+    if (open && debugCheck) timers.set(debugCheck, 300);
     emitter.emit(open ? 'open' : 'close', {});
     // Focus follows the panel: into the input on open, back to the launcher on close.
     timers.set(() => !dead && shadow.querySelector<HTMLElement>(`[part="${open ? 'input' : 'launcher'}"]`)?.focus(), 0);
   };
 
+  const reset = () => {
+    if (dead) return;
+    chat.reset();
+    store.clear();
+    ui.feedback.value = {};
+  };
   const ctx: ViewContext = {
     chat,
     ui,
     strings,
     setOpen,
+    rate(messageId, value) {
+      const next = { ...ui.feedback.value };
+      if (value) next[messageId] = value;
+      else delete next[messageId];
+      ui.feedback.value = next;
+      emitter.emit('feedback', { messageId, value });
+    },
+    clear() {
+      reset();
+      shadow.querySelector<HTMLElement>('[part="input"]')?.focus();
+    },
+    async copyAnswer(message) {
+      try {
+        await win.navigator.clipboard.writeText(message.content);
+        ui.copied.value = message.id;
+        timers.set(() => ui.copied.value === message.id && (ui.copied.value = null), 1500);
+      } catch {
+        // No clipboard (insecure context, permission refused): the button stays as it was.
+      }
+    },
     config: {
       mode: o.mode,
       welcome: o.welcome,
@@ -192,6 +272,16 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   const warm = () => tokens.prefetch();
   listen(shadow, 'pointerover', warm);
   listen(shadow, 'focusin', warm);
+  const touched = () => (interacted = true);
+  listen(shadow, 'pointerdown', touched);
+  listen(shadow, 'keydown', touched);
+  // Multi-page continuity: the open state and the draft follow the visitor; an answer still
+  // streaming when the page goes away is kept (restored as interrupted, with Retry).
+  cleanups.push(effect(() => {
+    const state = { open: ui.isOpen.value, draft: ui.draft.value };
+    if (interacted && bubble) store.saveUi(state);
+  }));
+  listen(win, 'pagehide', () => chat.busy.value && save(chat.messages.value));
   listen(win, 'online', () => (ui.online.value = true));
   listen(win, 'offline', () => (ui.online.value = false));
   render(h(App, { ctx }), shadow);
@@ -199,6 +289,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   if (ui.isOpen.value) {
     tokens.prefetch();
     scrollLock.update(true);
+    layer(true);
   }
   queueMicrotask(() => !dead && emitter.emit('ready', {}));
   cleanups.push(chat.dispose, emitter.clear, () => render(null, shadow), release, guard.dispose, scrollLock.dispose);
@@ -210,11 +301,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     toggle: () => setOpen(!ui.isOpen.value),
     send: (text) => (dead ? Promise.resolve() : chat.send(text)),
     stop: () => chat.stop(),
-    reset() {
-      if (dead) return;
-      chat.reset();
-      store.clear();
-    },
+    reset,
     destroy() {
       if (dead) return;
       dead = true;
@@ -236,11 +323,6 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
       return dead ? null : host;
     },
   };
-}
-
-function makeStrings(o: ResolvedOptions, live: LiveOptions) {
-  const base = resolveStrings(o.strings);
-  return { ...base, title: live.title ?? base.title, placeholder: live.placeholder ?? base.placeholder };
 }
 
 /** What a failed mount returns: every method is a harmless no-op. */

@@ -22,6 +22,8 @@ const FIELDS = [
   'image-hosts',
   'token-credentials',
   'csp-nonce',
+  'user-id',
+  'debug',
 ] as const;
 
 const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -38,7 +40,7 @@ export function readAttributes(el: Element, prefix: '' | 'data-'): Partial<Widge
     if (value === null) continue;
     if (name === 'suggestions') out.suggestions = value.split('|');
     else if (name === 'image-hosts') out.imageHosts = value.split(/\s+/).filter(Boolean);
-    else if (name === 'open') out.open = value !== 'false';
+    else if (name === 'open' || name === 'debug') out[name] = value !== 'false';
     else out[camel(name)] = value;
   }
   return out as Partial<WidgetOptions>;

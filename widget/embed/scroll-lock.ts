@@ -4,6 +4,9 @@
  * viewport, the document gets `overflow: hidden` (through the CSSOM, allowed under a strict
  * `style-src`). The page's own inline value is put back exactly on close, so its scroll position is
  * never touched. Several widgets on one page share one lock per document.
+ *
+ * While locked, the panel is also fitted to the visual viewport (`--_vv-top`, `--_vv-height` on the
+ * host, read by styles.css), so the on-screen keyboard never hides the text box.
  */
 
 /** The breakpoint of `.panel-bubble`'s full-screen rule in styles.css; keep the two in step. */
@@ -25,14 +28,28 @@ export interface ScrollLock {
   dispose(): void;
 }
 
-export function createScrollLock(doc: Document, win: Window): ScrollLock {
+export function createScrollLock(doc: Document, win: Window, host: HTMLElement): ScrollLock {
   const query = typeof win.matchMedia === 'function' ? win.matchMedia(FULL_SCREEN_QUERY) : undefined;
+  const viewport = win.visualViewport;
   let held = false;
   let open = false;
+
+  const fit = (): void => {
+    if (!viewport) return;
+    host.style.setProperty('--_vv-top', `${viewport.offsetTop}px`);
+    host.style.setProperty('--_vv-height', `${viewport.height}px`);
+  };
+
+  function track(on: boolean): void {
+    for (const type of ['resize', 'scroll']) viewport?.[on ? 'addEventListener' : 'removeEventListener'](type, fit);
+    if (on) fit();
+    else for (const name of ['--_vv-top', '--_vv-height']) host.style.removeProperty(name);
+  }
 
   function hold(next: boolean): void {
     if (next === held) return;
     held = next;
+    track(next);
     const style = doc.documentElement.style;
     let lock = locks.get(doc);
     if (next) {

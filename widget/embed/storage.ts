@@ -1,9 +1,19 @@
 import { restoreMessages, type Messages } from '../core/conversation';
 
+/** The panel's state that follows the visitor from page to page. */
+export interface UiState {
+  open?: boolean;
+  draft?: string;
+}
+
 /** Where a conversation is kept between page loads; never the token (embed.md 5, rule 3). */
 export interface ConversationStore {
   load(): Messages;
   save(messages: Messages): void;
+  /** Open state and draft, kept under their own small key so typing never rewrites the conversation. */
+  loadUi(): UiState;
+  saveUi(state: UiState): void;
+  /** Forget the conversation and the panel state. */
   clear(): void;
 }
 
@@ -11,51 +21,52 @@ const MAX_STORED_MESSAGES = 100;
 const MAX_STORED_CHARS = 500_000;
 
 /**
- * A store in session or local storage under a key scoped by agent. Every access is guarded:
+ * A store in session or local storage under keys scoped by agent and, when given, by the signed-in
+ * user, so two people sharing a browser never see each other's chats. Every access is guarded:
  * storage may be disabled, full or throwing (sandboxed iframes, Safari private mode).
  */
 export function createConversationStore(
   win: Window,
   kind: 'session' | 'local' | 'none',
   agentId: string,
+  userId?: string,
 ): ConversationStore {
-  if (kind === 'none') return { load: () => [], save() {}, clear() {} };
-  const key = `codegpt-widget:v1:${agentId}`;
-  const storage = (): Storage | undefined => {
+  const key = `codegpt-widget:v1:${agentId}${userId ? `:user:${userId}` : ''}`;
+  const uiKey = `${key}:ui`;
+  const attempt = <T>(fn: (storage: Storage) => T, fallback: T): T => {
     try {
-      return kind === 'local' ? win.localStorage : win.sessionStorage;
+      return kind === 'none' ? fallback : fn(kind === 'local' ? win.localStorage : win.sessionStorage);
     } catch {
-      return undefined;
+      // Quota or access errors only cost persistence, never the conversation on screen.
+      return fallback;
     }
   };
+  const read = (k: string) => attempt((s) => JSON.parse(s.getItem(k) ?? 'null') as Record<string, unknown> | null, null);
   return {
-    load() {
-      try {
-        const raw = storage()?.getItem(key);
-        return raw ? restoreMessages((JSON.parse(raw) as { messages?: unknown }).messages) : [];
-      } catch {
-        return [];
-      }
-    },
+    load: () => restoreMessages(read(key)?.messages),
     save(messages) {
-      try {
+      attempt((s) => {
         let kept = messages.slice(-MAX_STORED_MESSAGES);
         let raw = JSON.stringify({ messages: kept });
         while (raw.length > MAX_STORED_CHARS && kept.length > 1) {
           kept = kept.slice(Math.ceil(kept.length / 4));
           raw = JSON.stringify({ messages: kept });
         }
-        storage()?.setItem(key, raw);
-      } catch {
-        // Quota or access errors only cost persistence, never the conversation on screen.
-      }
+        s.setItem(key, raw);
+      }, undefined);
     },
-    clear() {
-      try {
-        storage()?.removeItem(key);
-      } catch {
-        // Nothing stored, nothing to clear.
-      }
+    loadUi() {
+      const ui = read(uiKey);
+      return {
+        open: typeof ui?.open === 'boolean' ? ui.open : undefined,
+        draft: typeof ui?.draft === 'string' ? ui.draft.slice(0, 8000) : '',
+      };
     },
+    saveUi: (state) => attempt((s) => s.setItem(uiKey, JSON.stringify(state)), undefined),
+    clear: () =>
+      attempt((s) => {
+        s.removeItem(key);
+        s.removeItem(uiKey);
+      }, undefined),
   };
 }

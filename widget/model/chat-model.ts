@@ -71,8 +71,10 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
   const { transport, createId, schedule, save, emit } = options;
   const maxInput = options.maxInput ?? 8000;
   const messages = signal<Messages>(options.initial ?? []);
-  const status = signal<ChatStatus>('idle');
-  const error = signal<WidgetError | null>(null);
+  // An answer restored in `error` was cut off (a navigation mid-stream): say so, and offer Retry.
+  const cut = messages.value.at(-1)?.state === 'error';
+  const status = signal<ChatStatus>(cut ? 'error' : 'idle');
+  const error = signal<WidgetError | null>(cut ? new WidgetError('interrupted', 'The answer was interrupted.') : null);
   const busy = computed(() => status.value === 'connecting' || status.value === 'streaming');
   let inFlight: Flight | undefined;
   let disposed = false;

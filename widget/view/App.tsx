@@ -1,13 +1,16 @@
+import { h } from 'preact';
 import { Component } from 'preact';
-import { Ctx, type ViewContext } from './context';
+import type { ViewContext } from './context';
 import { Launcher } from './Launcher';
 import { Panel } from './Panel';
 import { reactive } from './reactive';
 
-const Root = reactive((_props, { config, ui }) => {
+const Root = reactive((_props, { config, ui, strings }) => {
   const bubble = config.mode === 'bubble';
+  const { lang, rtl } = strings.value;
+  // An explicit `dir`: a right-to-left host page does not flip a left-to-right widget, and back.
   return (
-    <div class="root">
+    <div class="root" lang={lang} dir={rtl ? 'rtl' : 'ltr'}>
       {bubble && <Launcher />}
       {(!bubble || ui.isOpen.value) && <Panel />}
     </div>
@@ -19,6 +22,14 @@ const Root = reactive((_props, { config, ui }) => {
  * reaching the host page (reliability: nothing escapes).
  */
 export class App extends Component<{ ctx: ViewContext }, { failed?: boolean }> {
+  /**
+   * The view context of this mount, through Preact's legacy context (every component below reads
+   * it as `this.context`); createContext would add a Provider for the same effect.
+   */
+  override getChildContext(): ViewContext {
+    return this.props.ctx;
+  }
+
   override componentDidCatch(): void {
     this.setState({ failed: true });
   }
@@ -33,10 +44,6 @@ export class App extends Component<{ ctx: ViewContext }, { failed?: boolean }> {
         </div>
       );
     }
-    return (
-      <Ctx.Provider value={ctx}>
-        <Root />
-      </Ctx.Provider>
-    );
+    return <Root />;
   }
 }

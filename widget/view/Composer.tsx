@@ -1,3 +1,4 @@
+import { h } from 'preact';
 import { reactive } from './reactive';
 import { Icon } from './icons';
 

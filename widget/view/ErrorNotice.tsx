@@ -1,3 +1,4 @@
+import { h } from 'preact';
 import { reactive } from './reactive';
 
 /** The error of the last question, in words from `strings.errors`, with Retry when retrying can help. */

@@ -1,3 +1,4 @@
+import { h } from 'preact';
 import { Component, createRef } from 'preact';
 import { createMarkdownRenderer } from './markdown-renderer';
 import type { MarkdownRenderer, MarkdownStrings } from './markdown-renderer';

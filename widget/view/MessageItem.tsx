@@ -1,4 +1,6 @@
+import { h } from 'preact';
 import type { Message } from '../core/types';
+import { AnswerActions } from './AnswerActions';
 import { Markdown } from './Markdown';
 import { Reactive } from './reactive';
 
@@ -56,6 +58,7 @@ export class MessageItem extends Reactive<Props> {
             />
           )}
           {message.state === 'stopped' && <div class="note">{s.stopped}</div>}
+          {!streaming && !empty && <AnswerActions message={message} />}
         </div>
       </div>
     );

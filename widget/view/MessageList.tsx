@@ -1,4 +1,4 @@
-import { createRef } from 'preact';
+import { createRef, Fragment, h } from 'preact';
 import { MessageItem } from './MessageItem';
 import { Reactive } from './reactive';
 

@@ -1,5 +1,5 @@
-import { createContext } from 'preact';
 import type { Strings } from '../core/strings';
+import type { Message } from '../core/types';
 import type { ChatModel } from '../model/chat-model';
 import type { UiModel } from '../model/ui-model';
 
@@ -19,11 +19,15 @@ export interface ViewContext {
   chat: ChatModel;
   ui: UiModel;
   config: ViewConfig;
-  /** Live so `title`, `placeholder` and `locale` can change after mount. */
-  strings: { value: Strings & { title: string; placeholder: string } };
+  /** Live so `title`, `placeholder` and `locale` can change after mount; `lang` is the language shown. */
+  strings: { value: Strings & { lang: string; rtl: boolean } };
   /** Ask the host to open/close (emits events, restores focus). */
   setOpen(open: boolean): void;
+  /** Rate an answer (null takes the rating back); emits `feedback`. */
+  rate(messageId: string, value: 'up' | 'down' | null): void;
+  /** Clear the conversation and what was stored for it (`reset()`). */
+  clear(): void;
+  /** Copy an answer's markdown to the clipboard; `ui.copied` names it for a moment. */
+  copyAnswer(message: Message): void;
 }
 
-/** The models of this mount (one set per mount, never a module singleton). */
-export const Ctx = createContext<ViewContext>(null as unknown as ViewContext);

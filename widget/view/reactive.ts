@@ -1,6 +1,6 @@
 import { effect } from '@preact/signals-core';
 import { Component, type ComponentChildren, type ComponentType } from 'preact';
-import { Ctx, type ViewContext } from './context';
+import type { ViewContext } from './context';
 
 /**
  * A component that re-renders when a signal it read during its last render changes. It replaces
@@ -9,7 +9,6 @@ import { Ctx, type ViewContext } from './context';
  * them changes, the effect asks Preact for an update instead of re-running the view itself.
  */
 export abstract class Reactive<P = object> extends Component<P> {
-  static override contextType = Ctx;
   declare context: ViewContext;
   private stopTracking: (() => void) | undefined;
 
