@@ -147,17 +147,16 @@ describeBrowser('hardening E: hostile host pages in Chromium', () => {
     await context.close();
   });
 
-  it('E2: on a short viewport the panel reaches under the max z-index header; the site raises --codegpt-z-index to put it on top', async () => {
+  it('E2: on a short viewport the open panel is above the max z-index header (Popover top layer); closed, it leaves the top layer', async () => {
     const { page, context, watch } = await newPage(browser, { viewport: { width: 1280, height: 600 } });
     await loadWidget(page, server.url, { 'agent-id': 'mock-e2', 'token-endpoint': `/dev/token?key=${newKey()}`, persist: 'none', open: 'true' }, '/fixtures/overlay-host.html');
     await page.locator('[part="panel"]').waitFor();
-    // By design the site's own z-index wins (a consent banner must stay usable)…
-    expect(await hitAtCentre(page, '[part="close"]')).toBe('covered by <header>');
-    // …and the documented custom property lifts the widget: equal z-index, later in the DOM, on top.
-    await page.addStyleTag({ content: 'codegpt-chat { --codegpt-z-index: 2147483647; }' });
+    // Issue 5: the open panel sits above any host z-index, through the browser's top layer.
+    expect(await page.evaluate(() => document.querySelector('codegpt-chat')!.matches(':popover-open'))).toBe(true);
     for (const part of ['[part="close"]', '[part="launcher"]', '[part="input"]']) expect(await hitAtCentre(page, part), part).toBe('hit');
     await page.locator('[part="close"]').click();
     expect(await page.locator('[part="launcher"]').getAttribute('aria-expanded')).toBe('false');
+    expect(await page.evaluate(() => document.querySelector('codegpt-chat')!.matches(':popover-open'))).toBe(false);
     expectContained(watch);
     await context.close();
   });
