@@ -107,72 +107,108 @@ describeBrowser('visitors B: accessibility, keyboard, mobile, top layer, theming
     ...extra,
   });
 
-  it('axe-core WCAG 2 A/AA (2.0, 2.1, 2.2): no violations on launcher, open, streaming, finished and error, light/dark, default and custom accents', async () => {
-    const axeSource = require.resolve('axe-core/axe.min.js');
-    const states = ['launcher', 'open', 'streaming', 'finished', 'error'] as const;
-    const results: Record<string, Record<string, string[]>> = {};
-    const counts: Record<string, Record<string, number>> = {};
-    const combos: { theme: string; accent: string | null }[] = [];
-    for (const accent of [null, '#ffd400', '#0a3d2a']) for (const theme of ['light', 'dark']) combos.push({ theme, accent });
-    for (const { theme, accent } of combos) {
-      const combo = `${theme}/${accent ?? 'default'}`;
-      results[combo] = {};
-      counts[combo] = {};
-      const { page, context, watch } = await newPage(browser, { viewport: { width: 1280, height: 800 } });
-      const setScenario = await scenarioSwitch(page);
-      await loadWidget(page, server.url, base('mock-axe', { theme, ...(accent ? { accent } : {}) }));
-      expect(await page.locator('codegpt-chat').getAttribute('data-theme')).toBe(theme);
-      await page.addScriptTag({ path: axeSource });
-      const audit = async (state: (typeof states)[number]) => {
-        const found = await page.evaluate(async (tags) => {
-          const axe = (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<{ violations: { id: string; nodes: unknown[] }[]; passes: unknown[] }> } }).axe;
-          const r = await axe.run({ include: [['codegpt-chat']] }, { runOnly: { type: 'tag', values: tags } });
-          return { violations: r.violations.map((v) => `${v.id} (${v.nodes.length})`), passes: r.passes.length };
-        }, AXE_TAGS);
-        // A run that checked nothing would pass vacuously.
-        expect(found.passes, `${combo}/${state}: axe passes`).toBeGreaterThan(0);
-        results[combo]![state] = found.violations;
-        counts[combo]![state] = found.violations.length;
-      };
-      await audit('launcher');
-      await page.locator('[part="launcher"]').click();
-      await page.locator('[part="panel"]').waitFor();
-      await audit('open');
-      // Streaming: the mock's `slow` scenario, 200–500 ms per piece; stopped after the audit.
-      setScenario('slow');
-      await ask(page, 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen');
-      await page.locator('[data-state="streaming"] [part="content"]').waitFor();
-      await audit('streaming');
-      expect(await page.locator('[data-state="streaming"]').count(), `${combo}: still streaming after the audit`).toBe(1);
-      await page.locator('[part="stop"]').click();
-      expect((await lastAnswer(page)).state).toBe('stopped');
-      setScenario(null);
-      await ask(page, 'Finished please');
-      expect(await lastAnswer(page)).toEqual({ state: 'done', text: 'You said: Finished please' });
-      const last = page.locator('[part~="assistant"][data-state="done"]').last();
-      for (const part of ['[part="copy-answer"]', '[part~="feedback"][part~="up"]', '[part~="feedback"][part~="down"]']) {
-        expect(await last.locator(part).isVisible(), part).toBe(true);
+  const STATES = ['launcher', 'open', 'streaming', 'finished', 'error'] as const;
+  type AxeState = (typeof STATES)[number];
+  /** `theme/accent/state` → violations, each `rule-id (node count)` plus, per node, `rule-id @ part`. */
+  type AxeResults = Record<string, { rules: string[]; nodes: string[] }>;
+  let axeResults: Promise<AxeResults> | undefined;
+
+  /**
+   * The axe-core flow, run once and shared by the two tests below: 6 pages (light/dark × default,
+   * #ffd400, #0a3d2a accents), each audited closed, open and empty, streaming (the mock's `slow`
+   * scenario, stopped after the audit), with a finished answer (copy/👍/👎 and the header Clear
+   * visible), and in the error state (the mock's `http-500`). Prints the table of violation counts.
+   */
+  function runAxe(): Promise<AxeResults> {
+    axeResults ??= (async () => {
+      const axeSource = require.resolve('axe-core/axe.min.js');
+      const results: AxeResults = {};
+      const counts: Record<string, Record<string, number>> = {};
+      for (const accent of [null, '#ffd400', '#0a3d2a']) {
+        for (const theme of ['light', 'dark']) {
+          const combo = `${theme}/${accent ?? 'default'}`;
+          counts[combo] = {};
+          const { page, context, watch } = await newPage(browser, { viewport: { width: 1280, height: 800 } });
+          const setScenario = await scenarioSwitch(page);
+          await loadWidget(page, server.url, base('mock-axe', { theme, ...(accent ? { accent } : {}) }));
+          expect(await page.locator('codegpt-chat').getAttribute('data-theme')).toBe(theme);
+          if (accent) expect(await page.locator('codegpt-chat').evaluate((el) => (el as HTMLElement).style.getPropertyValue('--codegpt-accent'))).toBe(accent);
+          await page.addScriptTag({ path: axeSource });
+          const audit = async (state: AxeState) => {
+            const found = await page.evaluate(async (tags) => {
+              type Result = { violations: { id: string; nodes: { target: string[][] }[] }[]; passes: unknown[] };
+              const axe = (window as unknown as { axe: { run(ctx: unknown, o: unknown): Promise<Result> } }).axe;
+              const r = await axe.run({ include: [['codegpt-chat']] }, { runOnly: { type: 'tag', values: tags } });
+              const root = document.querySelector('codegpt-chat')!.shadowRoot!;
+              return {
+                rules: r.violations.map((v) => `${v.id} (${v.nodes.length})`),
+                nodes: r.violations.flatMap((v) =>
+                  v.nodes.map((n) => {
+                    const sel = n.target[0]?.[1];
+                    const el = sel ? root.querySelector(sel) : null;
+                    return `${v.id} @ ${el?.getAttribute('part') ?? sel ?? n.target.join(' ')}`;
+                  }),
+                ),
+                passes: r.passes.length,
+              };
+            }, AXE_TAGS);
+            // A run that checked nothing would pass vacuously.
+            expect(found.passes, `${combo}/${state}: axe passes`).toBeGreaterThan(0);
+            results[`${combo}/${state}`] = { rules: found.rules, nodes: found.nodes };
+            counts[combo]![state] = found.rules.length;
+          };
+          await audit('launcher');
+          await page.locator('[part="launcher"]').click();
+          await page.locator('[part="panel"]').waitFor();
+          await audit('open');
+          setScenario('slow');
+          await ask(page, 'one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen');
+          await page.locator('[data-state="streaming"] [part="content"]').waitFor();
+          await audit('streaming');
+          expect(await page.locator('[data-state="streaming"]').count(), `${combo}: still streaming after the audit`).toBe(1);
+          await page.locator('[part="stop"]').click();
+          expect((await lastAnswer(page)).state).toBe('stopped');
+          setScenario(null);
+          await ask(page, 'Finished please');
+          expect(await lastAnswer(page)).toEqual({ state: 'done', text: 'You said: Finished please' });
+          const last = page.locator('[part~="assistant"][data-state="done"]').last();
+          for (const part of ['[part="copy-answer"]', '[part~="feedback"][part~="up"]', '[part~="feedback"][part~="down"]']) {
+            expect(await last.locator(part).isVisible(), part).toBe(true);
+          }
+          expect(await page.locator('[part="clear"]').isVisible()).toBe(true);
+          await audit('finished');
+          setScenario('http-500');
+          await ask(page, 'Fail now');
+          await page.locator('[part="error"]').waitFor({ timeout: 10_000 });
+          expect(await page.locator('[part="retry"]').isVisible()).toBe(true);
+          await audit('error');
+          expectContained(watch);
+          await context.close();
+        }
       }
-      expect(await page.locator('[part="clear"]').isVisible()).toBe(true);
-      await audit('finished');
-      setScenario('http-500');
-      await ask(page, 'Fail now');
-      await page.locator('[part="error"]').waitFor({ timeout: 10_000 });
-      expect(await page.locator('[part="retry"]').isVisible()).toBe(true);
-      await audit('error');
-      expectContained(watch);
-      await context.close();
-    }
-    const width = Math.max(...Object.keys(counts).map((k) => k.length));
-    const table = [
-      `axe-core ${AXE_TAGS.join(',')}: violations per state`,
-      `${'theme/accent'.padEnd(width)} | ${states.map((s) => s.padStart(9)).join(' | ')}`,
-      ...Object.entries(counts).map(([combo, c]) => `${combo.padEnd(width)} | ${states.map((s) => String(c[s]).padStart(9)).join(' | ')}`),
-    ].join('\n');
-    console.log(table);
-    const flat = Object.fromEntries(Object.entries(results).flatMap(([combo, r]) => states.map((s) => [`${combo}/${s}`, r[s]])));
-    expect(Object.keys(flat)).toHaveLength(30);
-    expect(flat).toEqual(Object.fromEntries(Object.keys(flat).map((k) => [k, []])));
+      const width = Math.max(...Object.keys(counts).map((k) => k.length));
+      console.log(
+        [
+          `axe-core ${AXE_TAGS.join(',')}: violations per state (rules violated)`,
+          `${'theme/accent'.padEnd(width)} | ${STATES.map((s) => s.padStart(9)).join(' | ')}`,
+          ...Object.entries(counts).map(([combo, c]) => `${combo.padEnd(width)} | ${STATES.map((s) => String(c[s]).padStart(9)).join(' | ')}`),
+          `details: ${[...new Set(Object.values(results).flatMap((r) => r.nodes))].join('; ') || 'none'}`,
+        ].join('\n'),
+      );
+      expect(Object.keys(results)).toHaveLength(30);
+      return results;
+    })().catch((e: unknown) => {
+      axeResults = undefined; // a retry runs the flow again
+      throw e;
+    });
+    return axeResults;
+  }
+
+  it('axe-core WCAG 2 A/AA (2.0, 2.1, 2.2): zero violations closed, open, streaming, with a finished answer (copy/👍/👎, Clear) and in the error state, light and dark, three accents', async () => {
+    const results = await runAxe();
+    expect(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.rules]))).toEqual(
+      Object.fromEntries(Object.keys(results).map((k) => [k, []])),
+    );
   });
 
   it('keyboard only: Tab to the launcher, Enter opens, type + Enter asks, the answer is announced once, Escape closes back to the launcher', async () => {
@@ -270,7 +306,7 @@ describeBrowser('visitors B: accessibility, keyboard, mobile, top layer, theming
       expect(await page.locator('[part="panel"]').boundingBox()).toEqual({ x: 0, y: 0, ...size });
       const vv = await page.evaluate(() => ({
         height: window.visualViewport!.height,
-        prop: document.querySelector('codegpt-chat')!.style.getPropertyValue('--_vv-height'),
+        prop: document.querySelector<HTMLElement>('codegpt-chat')!.style.getPropertyValue('--_vv-height'),
       }));
       expect(vv).toEqual({ height: size.height, prop: `${size.height}px` });
       const fontSize = await page.locator('[part="input"]').evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
@@ -311,7 +347,7 @@ describeBrowser('visitors B: accessibility, keyboard, mobile, top layer, theming
       await page.locator('[part="input"]').focus();
       await page.setViewportSize({ width: size.width, height: 400 });
       await expect
-        .poll(() => page.evaluate(() => document.querySelector('codegpt-chat')!.style.getPropertyValue('--_vv-height')))
+        .poll(() => page.evaluate(() => document.querySelector<HTMLElement>('codegpt-chat')!.style.getPropertyValue('--_vv-height')))
         .toBe('400px');
       const fit = await page.evaluate(() => {
         const root = document.querySelector('codegpt-chat')!.shadowRoot!;
@@ -326,14 +362,14 @@ describeBrowser('visitors B: accessibility, keyboard, mobile, top layer, theming
       expect(fit.sendBottom).toBeLessThanOrEqual(fit.vv);
       await page.setViewportSize(size);
       await expect
-        .poll(() => page.evaluate(() => document.querySelector('codegpt-chat')!.style.getPropertyValue('--_vv-height')))
+        .poll(() => page.evaluate(() => document.querySelector<HTMLElement>('codegpt-chat')!.style.getPropertyValue('--_vv-height')))
         .toBe(`${size.height}px`);
 
       await page.locator('[part="close"]').tap();
       await expect.poll(() => page.locator('[part="panel"]').count()).toBe(0);
       expect(await overflow()).toBe('visible');
       expect(await page.evaluate(() => window.scrollY)).toBe(500);
-      expect(await page.evaluate(() => document.querySelector('codegpt-chat')!.style.getPropertyValue('--_vv-height'))).toBe('');
+      expect(await page.evaluate(() => document.querySelector<HTMLElement>('codegpt-chat')!.style.getPropertyValue('--_vv-height'))).toBe('');
       expectContained(watch);
       await context.close();
     });

@@ -15,6 +15,10 @@ export function defineElement(tagName = 'codegpt-chat'): void {
   class CodeGPTChatElement extends HTMLElement {
     static observedAttributes = [...LIVE];
     #widget: MountedWidget | undefined;
+    /** This element's widget, or the one mount() made with this element as its host. */
+    get #w(): MountedWidget | undefined {
+      return this.#widget ?? managedHosts.get(this) ?? undefined;
+    }
 
     connectedCallback(): void {
       if (managedHosts.has(this) || this.#widget) return;
@@ -26,7 +30,7 @@ export function defineElement(tagName = 'codegpt-chat'): void {
       // Removing the element destroys the instance; moving it (disconnect + connect in one task) does not.
       queueMicrotask(() => {
         if (!this.isConnected) {
-          this.#widget?.destroy();
+          this.#w?.destroy();
           this.#widget = undefined;
         }
       });
@@ -43,43 +47,44 @@ export function defineElement(tagName = 'codegpt-chat'): void {
      * instead of overwriting the method.
      */
     get open(): () => void {
-      return () => this.#widget?.open();
+      return () => this.#w?.open();
     }
     set open(value: unknown) {
       const on = value != null && value !== false && value !== 'false';
-      if (!this.#widget) this.#openAtMount = on;
-      else if (on) this.#widget.open();
-      else this.#widget.close();
+      const widget = this.#w;
+      if (!widget) this.#openAtMount = on;
+      else if (on) widget.open();
+      else widget.close();
     }
     #openAtMount: boolean | undefined;
     close(): void {
-      this.#widget?.close();
+      this.#w?.close();
     }
     toggle(): void {
-      this.#widget?.toggle();
+      this.#w?.toggle();
     }
     send(text: string): Promise<void> {
-      return this.#widget?.send(text) ?? Promise.resolve();
+      return this.#w?.send(text) ?? Promise.resolve();
     }
     stop(): void {
-      this.#widget?.stop();
+      this.#w?.stop();
     }
     reset(): void {
-      this.#widget?.reset();
+      this.#w?.reset();
     }
     destroy(): void {
-      this.#widget?.destroy();
+      this.#w?.destroy();
       this.#widget = undefined;
     }
-    on: ChatWidget['on'] = (event, fn) => this.#widget?.on(event, fn) ?? (() => {});
+    on: ChatWidget['on'] = (event, fn) => this.#w?.on(event, fn) ?? (() => {});
     get isOpen(): boolean {
-      return this.#widget?.isOpen ?? false;
+      return this.#w?.isOpen ?? false;
     }
     get messages(): ChatWidget['messages'] {
-      return this.#widget?.messages ?? [];
+      return this.#w?.messages ?? [];
     }
     get element(): HTMLElement | null {
-      return this.#widget?.element ?? null;
+      return this.#w?.element ?? null;
     }
   }
 

@@ -54,8 +54,11 @@ export interface MountedWidget extends ChatWidget {
   update(options: LiveOptions): void;
 }
 
-/** Hosts created by mount(): the custom element must not mount into them a second time. */
-export const managedHosts = new WeakSet<Element>();
+/**
+ * Hosts created by mount(), with their widget: the custom element must not mount into them a second
+ * time, and its methods (`el.open()`…) reach the widget mount() made.
+ */
+export const managedHosts = new WeakMap<Element, MountedWidget | null>();
 
 let mountCount = 0;
 
@@ -103,7 +106,8 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
 
   const host = existingHost ?? doc.createElement('codegpt-chat');
   if (!existingHost) {
-    managedHosts.add(host);
+    // Marked before it is connected: the element's connectedCallback must not mount a second widget.
+    managedHosts.set(host, null);
     host.setAttribute('data-codegpt-agent', o.agentId);
   }
   const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
@@ -295,7 +299,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   cleanups.push(chat.dispose, emitter.clear, () => render(null, shadow), release, guard.dispose, scrollLock.dispose);
   if (!existingHost) cleanups.push(() => host.remove());
 
-  return {
+  const widget: MountedWidget = {
     open: () => setOpen(true),
     close: () => setOpen(false),
     toggle: () => setOpen(!ui.isOpen.value),
@@ -323,6 +327,8 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
       return dead ? null : host;
     },
   };
+  if (!existingHost) managedHosts.set(host, widget);
+  return widget;
 }
 
 /** What a failed mount returns: every method is a harmless no-op. */
