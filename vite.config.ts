@@ -43,7 +43,7 @@ function secondPass(): Plugin {
         if (chunk.type !== 'chunk') continue;
         const out = await minify(chunk.code, {
           ecma: 2020,
-          compress: { passes: 2, pure_getters: true },
+          compress: { passes: 2 },
           sourceMap: chunk.map ? { content: JSON.stringify(chunk.map), asObject: true } : false,
         });
         const comment = /\n\/\/# sourceMappingURL=\S+\s*$/.exec(chunk.code)?.[0] ?? '';

@@ -9,7 +9,14 @@ const self = typeof document !== 'undefined' ? (document.currentScript as HTMLSc
 export function loadBeside(path: string, onError: () => void): boolean {
   if (!self?.src) return false;
   const script = document.createElement('script');
-  script.src = new URL(path, self.src).href;
+  try {
+    script.src = new URL(path, self.src).href;
+  } catch {
+    // `require-trusted-types-for 'script'` makes `src` a Trusted Types sink, and the widget creates
+    // no policy: the optional file is skipped (English, no debug log), nothing throws into the page.
+    console.warn(`codegpt-widget: Trusted Types blocked loading ${path}.`);
+    return false;
+  }
   script.async = true;
   if (self.nonce) script.nonce = self.nonce;
   script.onerror = () => {

@@ -188,8 +188,8 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   // Strings in the visitor's language; a pack still loading shows English until it arrives.
   const packArrived = signal(0);
   const strings = computed(() => {
-    packArrived.value;
     const l = live.value;
+    if (packArrived.value < 0) return en as never; // read to subscribe: a pack arriving recomputes
     const code = lang.value;
     const pack = code === 'en' ? undefined : localePack(code, () => packArrived.value++);
     const base = pack ? unpack(pack) : en;
