@@ -7,7 +7,7 @@ import { WidgetError } from './core/errors';
 import { defineElement } from './embed/element';
 import { mount } from './embed/mount';
 import { captureNatives } from './embed/natives';
-import { addLocales } from './core/locale-source.remote';
+import { addLocales } from './embed/locale-source.remote';
 import { addDebug } from './embed/debug-source.remote';
 import { hasConfig, readAttributes } from './embed/script-config';
 import type { WidgetOptions } from './core/options';

@@ -61,7 +61,7 @@ describe('createDebug: configuration', () => {
       cspNonce: 'NONCE-MARKER',
       suggestions: ['How do I start?'],
     });
-    const debug = createDebug(window, makeHost(), o, noFetch, o.tokenEndpoint);
+    const debug = createDebug(window, makeHost(), o, noFetch);
     const call = info.mock.calls.find((c) => c[1] === 'config');
     expect(call?.[0]).toBe('[codegpt-widget]');
     const config = call![2] as Record<string, unknown>;
@@ -88,14 +88,14 @@ describe('createDebug: configuration', () => {
 
   it('unset optional fields stay undefined; a selector target is shown as given', () => {
     const o = options({ mode: 'inline', target: '#chat' });
-    createDebug(window, makeHost(), o, noFetch, o.tokenEndpoint).dispose();
+    createDebug(window, makeHost(), o, noFetch).dispose();
     const config = info.mock.calls.find((c) => c[1] === 'config')![2] as Record<string, unknown>;
     expect(config).toMatchObject({ target: '#chat', getToken: undefined, fetch: undefined, strings: undefined, cspNonce: undefined });
   });
 
   it("logs the host page's root font size", () => {
     document.documentElement.style.fontSize = '10px';
-    createDebug(window, makeHost(), options(), noFetch, ENDPOINT).dispose();
+    createDebug(window, makeHost(), options(), noFetch).dispose();
     document.documentElement.removeAttribute('style');
     const line = lines(info as never).find((l) => l.startsWith('root font-size'));
     expect(line).toContain('10px');
@@ -113,7 +113,7 @@ describe('createDebug: requests', () => {
       now += 42;
       return String(input) === ENDPOINT ? tokenBody({ token: TOKEN, expiresIn: 600, apiBase: 'https://api.test/v1' }) : new Response('data: x', { status: 200 });
     }) as unknown as typeof fetch;
-    const debug = createDebug(window, makeHost(), options(), inner, ENDPOINT);
+    const debug = createDebug(window, makeHost(), options(), inner);
 
     const res = await debug.fetch(ENDPOINT, { method: 'POST', credentials: 'same-origin' });
     expect(await res.json()).toEqual({ token: TOKEN, expiresIn: 600, apiBase: 'https://api.test/v1' });
@@ -135,7 +135,7 @@ describe('createDebug: requests', () => {
   it('never echoes a non-numeric expiresIn or a non-JSON body, and accepts Request and URL inputs', async () => {
     const bodies = [tokenBody({ token: TOKEN, expiresIn: TOKEN }), new Response(`not json ${TOKEN}`, { status: 502 })];
     const inner = vi.fn(async () => bodies.shift() ?? new Response(null, { status: 204 })) as unknown as typeof fetch;
-    const debug = createDebug(window, makeHost(), options(), inner, ENDPOINT);
+    const debug = createDebug(window, makeHost(), options(), inner);
     await debug.fetch(new Request(ENDPOINT, { method: 'POST' }));
     await debug.fetch(new URL(ENDPOINT));
     await debug.fetch(new Request(API, { method: 'PUT' }));
@@ -153,7 +153,7 @@ describe('createDebug: requests', () => {
     const inner = vi.fn(async () => {
       throw failure;
     }) as unknown as typeof fetch;
-    const debug = createDebug(window, makeHost(), options(), inner, ENDPOINT);
+    const debug = createDebug(window, makeHost(), options(), inner);
     await expect(debug.fetch(API)).rejects.toBe(failure);
     await expect(debug.fetch(ENDPOINT)).rejects.toBe(failure);
     const warned = lines(warn as never);
@@ -181,7 +181,7 @@ describe('createDebug: watch', () => {
     let now = 0;
     vi.spyOn(window.performance, 'now').mockImplementation(() => now);
     const { chat, status, messages, answer } = fakeChat();
-    const debug = createDebug(window, makeHost(), options(), noFetch, ENDPOINT);
+    const debug = createDebug(window, makeHost(), options(), noFetch);
     info.mockClear();
     const stop = debug.watch(chat);
     expect(info).not.toHaveBeenCalled();
@@ -222,7 +222,7 @@ describe('createDebug: watch', () => {
     let now = 0;
     vi.spyOn(window.performance, 'now').mockImplementation(() => now);
     const { chat, status, messages, error, answer } = fakeChat();
-    const debug = createDebug(window, makeHost(), options(), noFetch, ENDPOINT);
+    const debug = createDebug(window, makeHost(), options(), noFetch);
     info.mockClear();
     debug.watch(chat);
 
@@ -271,7 +271,7 @@ describe('createDebug: CSP violations', () => {
 
   it('warns with the directive and blocked URI until disposed, then removes its listener', () => {
     const remove = vi.spyOn(document, 'removeEventListener');
-    const debug = createDebug(window, makeHost(), options(), noFetch, ENDPOINT);
+    const debug = createDebug(window, makeHost(), options(), noFetch);
     document.dispatchEvent(violation());
     expect(warn.mock.calls.map((c) => c.slice(1))).toEqual([['CSP blocked', 'connect-src', 'https://blocked.test/api']]);
     debug.dispose();
@@ -301,7 +301,7 @@ describe('createDebug: check', () => {
     cover.style.zIndex = '99999';
     document.body.appendChild(cover);
     const at = topmost((x) => (x < 50 ? cover : host));
-    const debug = createDebug(window, host, options(), noFetch, ENDPOINT);
+    const debug = createDebug(window, host, options(), noFetch);
     debug.check();
     expect(at.mock.calls).toEqual([
       [20, 20],
@@ -319,7 +319,7 @@ describe('createDebug: check', () => {
     const host = makeHost();
     placed(host);
     const at = topmost(() => host);
-    const debug = createDebug(window, host, options(), noFetch, ENDPOINT);
+    const debug = createDebug(window, host, options(), noFetch);
     debug.check();
     expect(at).toHaveBeenCalledTimes(2);
     expect(warn).not.toHaveBeenCalled();
@@ -330,7 +330,7 @@ describe('createDebug: check', () => {
     const host = makeHost();
     placed(host, 0);
     const at = topmost(() => document.body);
-    const debug = createDebug(window, host, options(), noFetch, ENDPOINT);
+    const debug = createDebug(window, host, options(), noFetch);
     debug.check();
     expect(at).not.toHaveBeenCalled();
     expect(warn).not.toHaveBeenCalled();
@@ -340,7 +340,7 @@ describe('createDebug: check', () => {
   it('warns when body makes position: fixed relative to itself', () => {
     const host = makeHost();
     topmost(() => host);
-    const debug = createDebug(window, host, options(), noFetch, ENDPOINT);
+    const debug = createDebug(window, host, options(), noFetch);
     document.body.style.setProperty('will-change', 'opacity');
     document.body.style.setProperty('contain', 'style');
     debug.check();
@@ -359,7 +359,7 @@ describe('createDebug: check', () => {
   it('a filter counts on body but not on the root element (Filter Effects spec)', () => {
     const host = makeHost();
     topmost(() => host);
-    const debug = createDebug(window, host, options(), noFetch, ENDPOINT);
+    const debug = createDebug(window, host, options(), noFetch);
     document.documentElement.style.filter = 'grayscale(1)';
     debug.check();
     expect(warn).not.toHaveBeenCalled();

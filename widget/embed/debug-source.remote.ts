@@ -1,5 +1,5 @@
 /** Script-tag build: `debug.js` (built from debug-entry.ts) hands `createDebug` to `addDebug`. */
-import { loadBeside } from '../core/load-beside';
+import { loadBeside } from './load-beside';
 import type { createDebug } from './debug';
 
 type Factory = typeof createDebug;

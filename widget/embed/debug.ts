@@ -28,7 +28,6 @@ export function createDebug(
   host: HTMLElement,
   options: ResolvedOptions,
   fetchFn: typeof fetch,
-  tokenEndpoint: string | undefined,
 ): Debug {
   const doc = win.document;
   const now = () => win.performance.now();
@@ -52,7 +51,7 @@ export function createDebug(
   let tokens = 0;
   const wrapped = (async (input: RequestInfo | URL, init?: RequestInit) => {
     const url = String((input as Request).url ?? input);
-    const token = url == tokenEndpoint;
+    const token = url == options.tokenEndpoint;
     const what = token ? 'token request #' + ++tokens : (init?.method ?? (input as Request).method ?? 'GET') + ' ' + url;
     const t0 = now();
     if (token) log(false, what, 'start');

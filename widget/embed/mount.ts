@@ -4,7 +4,7 @@ import { WidgetError } from '../core/errors';
 import { createIdFactory } from '../core/ids';
 import { resolveOptions, type ResolvedOptions, type WidgetOptions } from '../core/options';
 import { isRtl, pickLocale, unpack } from '../core/locales';
-import { localePack } from '../core/locale-source';
+import { localePack } from './locale-source';
 import { en } from '../core/strings';
 import type { Messages } from '../core/conversation';
 import type { Message } from '../core/types';
@@ -112,20 +112,9 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   }
   const shadow = host.shadowRoot ?? host.attachShadow({ mode: 'open' });
   adoptStyles(shadow, cssText, o.cspNonce);
+  const focusPart = (part: string) => shadow.querySelector<HTMLElement>(`[part="${part}"]`)?.focus();
 
   const live = signal<LiveOptions>({ title: o.title, theme: o.theme, accent: o.accent, locale: o.locale, placeholder: o.placeholder });
-  const nav = win.navigator;
-  const lang = computed(() => pickLocale(live.value.locale, nav.languages ?? [nav.language]));
-  const applyHostAttributes = () => {
-    const l = live.value;
-    host.setAttribute('data-theme', l.theme ?? 'auto');
-    // Right-to-left languages mirror the launcher's side too.
-    host.setAttribute('data-position', (o.position === 'left') !== isRtl(lang.value) ? 'left' : 'right');
-    // CSSOM, not a style attribute: allowed under a strict style-src.
-    if (l.accent) host.style.setProperty('--codegpt-accent', l.accent);
-    else host.style.removeProperty('--codegpt-accent');
-  };
-  applyHostAttributes();
 
   /** What destroy() undoes, in order. */
   const cleanups: (() => void)[] = [];
@@ -143,7 +132,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   let send = guard.fetch;
   if (o.debug) {
     const debug = loadDebug().then((create) => {
-      const d = dead ? undefined : create?.(win, host, o, guard.fetch, o.tokenEndpoint);
+      const d = dead ? undefined : create?.(win, host, o, guard.fetch);
       if (d) {
         cleanups.push(d.watch(chat), d.dispose);
         debugCheck = d.check;
@@ -186,12 +175,11 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   });
   // The view names an error by its code; a CSP block is a `config` error with its own words (B4).
   // Strings in the visitor's language; a pack still loading shows English until it arrives.
-  const packArrived = signal(0);
   const strings = computed(() => {
     const l = live.value;
-    if (packArrived.value < 0) return en as never; // read to subscribe: a pack arriving recomputes
-    const code = lang.value;
-    const pack = code === 'en' ? undefined : localePack(code, () => packArrived.value++);
+    const nav = win.navigator;
+    const code = pickLocale(l.locale, nav.languages ?? [nav.language]);
+    const pack = code === 'en' ? undefined : localePack(code);
     const base = pack ? unpack(pack) : en;
     const custom = o.strings;
     const s = {
@@ -205,6 +193,17 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     };
     return isCspBlock(chat.error.value) ? { ...s, errors: { ...s.errors, config: s.cspBlocked } } : s;
   });
+  // Host attributes follow the live options (and the language shown: right-to-left mirrors the
+  // launcher's side). CSSOM, not a style attribute: allowed under a strict style-src.
+  cleanups.push(
+    effect(() => {
+      const l = live.value;
+      host.setAttribute('data-theme', l.theme ?? 'auto');
+      host.setAttribute('data-position', (o.position === 'left') !== strings.value.rtl ? 'left' : 'right');
+      if (l.accent) host.style.setProperty('--codegpt-accent', l.accent);
+      else host.style.removeProperty('--codegpt-accent');
+    }),
+  );
   const bubble = o.mode === 'bubble';
   const ui = createUiModel({ open: bubble && (stored.open ?? o.open), draft: stored.draft });
   ui.online.value = win.navigator.onLine !== false;
@@ -228,7 +227,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     if (open && debugCheck) timers.set(debugCheck, 300);
     emitter.emit(open ? 'open' : 'close', {});
     // Focus follows the panel: into the input on open, back to the launcher on close.
-    timers.set(() => !dead && shadow.querySelector<HTMLElement>(`[part="${open ? 'input' : 'launcher'}"]`)?.focus(), 0);
+    timers.set(() => !dead && focusPart(open ? 'input' : 'launcher'), 0);
   };
 
   const reset = () => {
@@ -251,7 +250,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     },
     clear() {
       reset();
-      shadow.querySelector<HTMLElement>('[part="input"]')?.focus();
+      focusPart('input');
     },
     async copyAnswer(message) {
       try {
@@ -315,7 +314,6 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     update(next) {
       if (dead) return;
       live.value = { ...live.value, ...next };
-      applyHostAttributes();
     },
     get isOpen() {
       return bubble ? ui.isOpen.value : !dead;
