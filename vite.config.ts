@@ -43,7 +43,9 @@ function secondPass(): Plugin {
         if (chunk.type !== 'chunk') continue;
         const out = await minify(chunk.code, {
           ecma: 2020,
-          compress: { passes: 2 },
+          // hoist_funs: function declarations first in their scope (where JS hoists them anyway) gzip
+          // about 150 B better here. Never pure_getters: it drops bare signal reads that subscribe.
+          compress: { passes: 2, hoist_funs: true },
           sourceMap: chunk.map ? { content: JSON.stringify(chunk.map), asObject: true } : false,
         });
         const comment = /\n\/\/# sourceMappingURL=\S+\s*$/.exec(chunk.code)?.[0] ?? '';
