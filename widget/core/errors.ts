@@ -16,18 +16,19 @@ export interface WidgetErrorInit {
  * `message` is short, human and safe to show: it never contains a response body or a token.
  */
 export class WidgetError extends Error {
-  readonly code: ErrorCode;
-  readonly status: number | undefined;
-  readonly retryAfterMs: number | undefined;
-  readonly afterBytes: boolean;
+  // Declared, not class fields: the constructor sets them all (no field initialisers to emit).
+  declare readonly code: ErrorCode;
+  declare readonly status: number | undefined;
+  declare readonly retryAfterMs: number | undefined;
+  declare readonly afterBytes: boolean;
 
   constructor(code: ErrorCode, message: string, init: WidgetErrorInit = {}) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = 'WidgetError';
     this.code = code;
     this.status = init.status;
     this.retryAfterMs = init.retryAfterMs;
     this.afterBytes = init.afterBytes ?? false;
+    this.name = 'WidgetError';
   }
 }
 

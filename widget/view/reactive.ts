@@ -10,7 +10,7 @@ import type { ViewContext } from './context';
  */
 export abstract class Reactive<P = object> extends Component<P> {
   declare context: ViewContext;
-  private stopTracking: (() => void) | undefined;
+  declare private stopTracking: (() => void) | undefined;
 
   /** What `render` would be; read signals freely. */
   abstract view(props: P): ComponentChildren;
