@@ -95,9 +95,14 @@ export interface ResolvedOptions {
   debug: boolean;
 }
 
+/** A field name in kebab case, e.g. `agentId` → `agent-id` (the `<codegpt-chat>` attribute). */
+export function kebabCase(field: string): string {
+  return field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+}
+
 /** The attribute name users of the script tag know a field by, e.g. `agentId` → `data-agent-id`. */
 export function attributeName(field: string): string {
-  return 'data-' + field.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase());
+  return 'data-' + kebabCase(field);
 }
 
 function configError(field: string, problem: string): WidgetError {

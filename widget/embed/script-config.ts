@@ -1,11 +1,11 @@
-import type { WidgetOptions } from '../core/options';
+import { attributeName, kebabCase, type WidgetOptions } from '../core/options';
 
-/** Attribute names (without `data-`) → option fields, embed.md section 2. */
-const FIELDS = [
-  'agent-id',
-  'token-endpoint',
-  'api-base',
-  'org-id',
+/** Option fields set by attributes (`agentId` by `data-agent-id` or `agent-id`), embed.md section 2. */
+const FIELDS: (keyof WidgetOptions)[] = [
+  'agentId',
+  'tokenEndpoint',
+  'apiBase',
+  'orgId',
   'mode',
   'target',
   'title',
@@ -19,14 +19,12 @@ const FIELDS = [
   'locale',
   'persist',
   'format',
-  'image-hosts',
-  'token-credentials',
-  'csp-nonce',
-  'user-id',
+  'imageHosts',
+  'tokenCredentials',
+  'cspNonce',
+  'userId',
   'debug',
-] as const;
-
-const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+];
 
 /**
  * Options from attributes: `data-agent-id` on the script tag (prefix `data-`) or `agent-id` on
@@ -35,18 +33,18 @@ const camel = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.to
  */
 export function readAttributes(el: Element, prefix: '' | 'data-'): Partial<WidgetOptions> {
   const out: Record<string, unknown> = {};
-  for (const name of FIELDS) {
-    const value = el.getAttribute(prefix + name);
+  for (const field of FIELDS) {
+    const value = el.getAttribute(prefix + kebabCase(field));
     if (value === null) continue;
-    if (name === 'suggestions') out.suggestions = value.split('|');
-    else if (name === 'image-hosts') out.imageHosts = value.split(/\s+/).filter(Boolean);
-    else if (name === 'open' || name === 'debug') out[name] = value !== 'false';
-    else out[camel(name)] = value;
+    if (field === 'suggestions') out.suggestions = value.split('|');
+    else if (field === 'imageHosts') out.imageHosts = value.split(/\s+/).filter(Boolean);
+    else if (field === 'open' || field === 'debug') out[field] = value !== 'false';
+    else out[field] = value;
   }
   return out as Partial<WidgetOptions>;
 }
 
 /** True when the script tag carries any widget attribute, i.e. it asks to be mounted. */
 export function hasConfig(el: Element): boolean {
-  return FIELDS.some((name) => el.hasAttribute('data-' + name));
+  return FIELDS.some((field) => el.hasAttribute(attributeName(field)));
 }
