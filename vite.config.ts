@@ -44,8 +44,9 @@ function secondPass(): Plugin {
         const out = await minify(chunk.code, {
           ecma: 2020,
           // hoist_funs: function declarations first in their scope (where JS hoists them anyway) gzip
-          // about 150 B better here. Never pure_getters: it drops bare signal reads that subscribe.
-          compress: { passes: 2, hoist_funs: true },
+          // about 150 B better here; sequences: false leaves the bundler's statement sequences alone
+          // (about 20 B). Never pure_getters: it drops bare signal reads that subscribe.
+          compress: { passes: 2, hoist_funs: true, sequences: false },
           sourceMap: chunk.map ? { content: JSON.stringify(chunk.map), asObject: true } : false,
         });
         const comment = /\n\/\/# sourceMappingURL=\S+\s*$/.exec(chunk.code)?.[0] ?? '';
