@@ -37,12 +37,14 @@ function secondPass(): Plugin {
   return {
     name: 'codegpt-second-minify-pass',
     apply: 'build',
-    async generateBundle(_options, bundle) {
+    async generateBundle(options, bundle) {
       const { minify } = await import('terser');
       for (const chunk of Object.values(bundle)) {
         if (chunk.type !== 'chunk') continue;
         const out = await minify(chunk.code, {
           ecma: 2020,
+          // An ES module's top-level names are its own to rename (the IIFE's all sit in one function).
+          module: options.format === 'es',
           // hoist_funs: function declarations first in their scope (where JS hoists them anyway) gzip
           // about 150 B better here; sequences: false leaves the bundler's statement sequences alone
           // (about 20 B). Never pure_getters: it drops bare signal reads that subscribe.
@@ -132,10 +134,11 @@ export default defineConfig(({ mode }): UserConfig => {
     build: {
       emptyOutDir: !iife,
       target: 'es2022',
-      // Terser's second pass saves about 330 B gzip over the default minifier on this code.
+      // The bundler's minifier compresses without renaming; terser's second pass (secondPass above)
+      // then renames once: about 45 B gzip smaller than renaming in both passes.
       minify: true,
-      terserOptions: { ecma: 2020, compress: { passes: 2 } },
       sourcemap: true,
+      rolldownOptions: { output: { minify: { compress: true, mangle: false } } },
       lib: iife
         ? { entry: 'widget/global.ts', formats: ['iife'], name: 'CodeGPTWidgetBundle', fileName: () => 'codegpt-widget.iife.js' }
         : { entry: 'widget/index.ts', formats: ['es'], fileName: () => 'codegpt-widget.js' },
