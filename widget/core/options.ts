@@ -105,7 +105,8 @@ export function attributeName(field: string): string {
   return 'data-' + kebabCase(field);
 }
 
-function configError(field: string, problem: string): WidgetError {
+/** The `config` error for an unusable option, naming the field and its attribute. */
+export function configError(field: string, problem: string): WidgetError {
   return new WidgetError('config', `codegpt-widget: ${field} (${attributeName(field)}) ${problem}`);
 }
 

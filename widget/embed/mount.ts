@@ -2,7 +2,7 @@ import { computed, effect, signal } from '@preact/signals-core';
 import { h, render } from 'preact';
 import { WidgetError } from '../core/errors';
 import { createIdFactory } from '../core/ids';
-import { resolveOptions, type ResolvedOptions, type WidgetOptions } from '../core/options';
+import { configError, resolveOptions, type ResolvedOptions, type WidgetOptions } from '../core/options';
 import { isRtl, pickLocale, unpack } from '../core/locales';
 import { localePack } from './locale-source';
 import { en } from '../core/strings';
@@ -86,7 +86,7 @@ export function mountInto(host: HTMLElement | undefined, options: WidgetOptions)
 function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): MountedWidget {
   const doc = existingHost?.ownerDocument ?? document;
   const win = doc.defaultView ?? window;
-  const fail = (problem: string) => new WidgetError('config', `codegpt-widget: target (data-target) ${problem}`);
+  const fail = (problem: string) => configError('target', problem);
   let container: Element | null = null;
   if (o.mode === 'inline' && !existingHost) {
     const target = o.target;
