@@ -261,14 +261,8 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
         // No clipboard (insecure context, permission refused): the button stays as it was.
       }
     },
-    config: {
-      mode: o.mode,
-      welcome: o.welcome,
-      suggestions: o.suggestions,
-      imageHosts: o.imageHosts,
-      pageUrl: doc.location?.href,
-      idPrefix: `cgw${(++mountCount).toString(36)}`,
-    },
+    // The resolved options hold the rest of the view's config (mode, welcome, suggestions, imageHosts).
+    config: { ...o, pageUrl: doc.location?.href, idPrefix: `cgw${(++mountCount).toString(36)}` },
   };
 
   // Rule 1 of embed.md section 5: the token is fetched lazily, on the first sign of interest.
