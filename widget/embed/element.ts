@@ -1,9 +1,6 @@
 import type { WidgetOptions } from '../core/options';
-import { managedHosts, mountInto, type ChatWidget, type MountedWidget } from './mount';
+import { LIVE, managedHosts, mountInto, type ChatWidget, type MountedWidget } from './mount';
 import { readAttributes } from './script-config';
-
-/** Attributes that update a live element without remounting it. */
-const LIVE = ['title', 'theme', 'accent', 'locale', 'placeholder'] as const;
 
 /**
  * Define `<codegpt-chat>` (or `tagName`). Idempotent. The class is created here, not at import

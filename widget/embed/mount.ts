@@ -46,8 +46,9 @@ export interface ChatWidget {
   readonly element: HTMLElement | null;
 }
 
-/** Live-updatable options (the custom element's observed attributes). */
-export type LiveOptions = Pick<WidgetOptions, 'title' | 'theme' | 'accent' | 'locale' | 'placeholder'>;
+/** Options that update a live widget without remounting it (the custom element's observed attributes). */
+export const LIVE = ['title', 'theme', 'accent', 'locale', 'placeholder'] as const;
+export type LiveOptions = Pick<WidgetOptions, (typeof LIVE)[number]>;
 
 /** Internal: a ChatWidget the custom element can update in place. */
 export interface MountedWidget extends ChatWidget {
@@ -114,7 +115,7 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
   adoptStyles(shadow, cssText, o.cspNonce);
   const focusPart = (part: string) => shadow.querySelector<HTMLElement>(`[part="${part}"]`)?.focus();
 
-  const live = signal<LiveOptions>({ title: o.title, theme: o.theme, accent: o.accent, locale: o.locale, placeholder: o.placeholder });
+  const live = signal<LiveOptions>(Object.fromEntries(LIVE.map((name) => [name, o[name]])));
 
   /** What destroy() undoes, in order. */
   const cleanups: (() => void)[] = [];
