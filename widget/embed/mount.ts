@@ -143,9 +143,8 @@ function create(existingHost: HTMLElement | undefined, o: ResolvedOptions): Moun
     send = async (input, init) => ((await debug)?.fetch ?? guard.fetch)(input, init);
   }
   const { provider: tokens, release } = acquireTokenProvider({
-    agentId: o.agentId,
+    ...o,
     endpoint: o.tokenEndpoint,
-    getToken: o.getToken,
     credentials: o.tokenCredentials,
     fetch: send,
     timers,
