@@ -117,7 +117,7 @@ export function isAllowedApiUrl(url: URL): boolean {
 }
 
 /** Enumerated options: allowed values, the first being the default. */
-const CHOICES = {
+export const CHOICES = {
   mode: ['bubble', 'inline'],
   position: ['right', 'left'],
   theme: ['auto', 'light', 'dark'],
@@ -127,7 +127,7 @@ const CHOICES = {
 } as const;
 
 /** Free-text options and their longest accepted length. */
-const TEXTS = { orgId: 200, title: 200, welcome: 4000, placeholder: 200, accent: 100, locale: 35, cspNonce: 200, userId: 200 } as const;
+export const TEXTS = { orgId: 200, title: 200, welcome: 4000, placeholder: 200, accent: 100, locale: 35, cspNonce: 200, userId: 200 } as const;
 
 function optionalString(field: string, value: unknown, max = 2000): string | undefined {
   if (value == null) return undefined;

@@ -1,30 +1,21 @@
-import { attributeName, kebabCase, type WidgetOptions } from '../core/options';
+import { CHOICES, TEXTS, attributeName, kebabCase, type WidgetOptions } from '../core/options';
 
-/** Option fields set by attributes (`agentId` by `data-agent-id` or `agent-id`), embed.md section 2. */
-const FIELDS: (keyof WidgetOptions)[] = [
+/**
+ * Option fields set by attributes (`agentId` by `data-agent-id` or `agent-id`), embed.md section 2:
+ * these, and every enumerated and free-text option (the options' CHOICES and TEXTS tables).
+ */
+const FIELDS = [
   'agentId',
   'tokenEndpoint',
   'apiBase',
-  'orgId',
-  'mode',
   'target',
-  'title',
-  'welcome',
-  'placeholder',
   'suggestions',
-  'position',
-  'theme',
-  'accent',
   'open',
-  'locale',
-  'persist',
-  'format',
   'imageHosts',
-  'tokenCredentials',
-  'cspNonce',
-  'userId',
   'debug',
-];
+  ...Object.keys(CHOICES),
+  ...Object.keys(TEXTS),
+] as (keyof WidgetOptions)[];
 
 /**
  * Options from attributes: `data-agent-id` on the script tag (prefix `data-`) or `agent-id` on
