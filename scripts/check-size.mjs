@@ -2,12 +2,15 @@
 // foundation; issue 5 (answer controls, focus trap, visual-viewport sizing, privacy and continuity,
 // the Popover top layer, the locale and debug loaders) added about 1.9 KB, of which about 1.3 KB was
 // won back (a 60-line SSE parser instead of eventsource-parser, classic JSX, Preact's legacy context,
-// a second terser pass, translations and the debug logger loaded beside the bundle on demand). The
-// budget is the size after issue 5 plus a small margin; it only goes down from here (issue 6).
+// a second terser pass, translations and the debug logger loaded beside the bundle on demand), and
+// the budget was 26 KiB for a while. Issue 6 won back about 0.45 KB more (terser's hoist_funs, one
+// renaming pass instead of two, Preact's private fields renamed, ASCII output; CSS declarations the
+// cascade already gave; option and attribute lists written once), so the budget is 25 KiB again.
+// It only goes down from here.
 import { readFileSync } from 'node:fs';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
 
-const BUDGET_GZIP = Number(process.env.SIZE_BUDGET_GZIP ?? 26 * 1024);
+const BUDGET_GZIP = Number(process.env.SIZE_BUDGET_GZIP ?? 25 * 1024);
 const files = ['dist/codegpt-widget.iife.js', 'dist/codegpt-widget.js'];
 let failed = false;
 for (const file of files) {
