@@ -15,7 +15,7 @@ export const AnswerActions = reactive<{ message: Message }>(({ message }, { stri
       part={`feedback ${value}`}
       class="act"
       aria-label={label}
-      aria-pressed={rating === value ? 'true' : 'false'}
+      aria-pressed={rating === value}
       onClick={() => rate(message.id, rating === value ? null : value)}
     >
       {glyph}

@@ -11,7 +11,7 @@ export const Launcher = reactive((_props, { ui, strings, setOpen, config }) => {
       type="button"
       part="launcher"
       class="launcher"
-      aria-expanded={open ? 'true' : 'false'}
+      aria-expanded={open}
       aria-controls={`${config.idPrefix}-panel`}
       aria-label={open ? s.closeChat : s.openChat}
       onClick={() => setOpen(!open)}

@@ -38,7 +38,7 @@ export class MessageItem extends Reactive<Props> {
         part="message assistant"
         class="message assistant"
         data-state={message.state}
-        aria-busy={streaming ? 'true' : 'false'}
+        aria-busy={streaming}
       >
         <span class="sr-only">{s.assistant}: </span>
         <div class="bubble">
