@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDeltaBuffer } from '../../widget/core/delta-buffer';
+import { createDeltaBuffer, FRAME_CHARS } from '../../widget/core/delta-buffer';
 
 function manualScheduler() {
   const queue: (() => void)[] = [];
@@ -56,5 +56,100 @@ describe('delta buffer', () => {
     b.push('a');
     b.push('b');
     expect(out).toEqual(['a', 'b']);
+  });
+
+  it('delivers at most one frame of text per frame; the rest follows in the next frames, in order', () => {
+    const s = manualScheduler();
+    const out: string[] = [];
+    const b = createDeltaBuffer((t) => out.push(t), s.schedule, 4);
+    b.push('abcdef');
+    b.push('ghij');
+    s.run();
+    expect(out).toEqual(['abcd']);
+    expect(s.size).toBe(1);
+    s.run();
+    s.run();
+    expect(out).toEqual(['abcd', 'efgh', 'ij']);
+    expect(s.size).toBe(0);
+  });
+
+  it('never cuts a surrogate pair between two frames', () => {
+    const s = manualScheduler();
+    const out: string[] = [];
+    const b = createDeltaBuffer((t) => out.push(t), s.schedule, 4);
+    b.push('abc😀de');
+    s.run();
+    s.run();
+    expect(out).toEqual(['abc', '😀de']);
+  });
+
+  it('drain resolves at once when nothing is queued', async () => {
+    const s = manualScheduler();
+    const b = createDeltaBuffer(() => {}, s.schedule, 4);
+    await b.drain();
+    expect(s.size).toBe(0);
+  });
+
+  it('drain waits for the frames that show the rest, one frame of text each', async () => {
+    const s = manualScheduler();
+    const out: string[] = [];
+    const b = createDeltaBuffer((t) => out.push(t), s.schedule, 4);
+    b.push('0123456789');
+    let drained = false;
+    const done = b.drain().then(() => (drained = true));
+    expect(out).toEqual([]);
+    s.run();
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    s.run();
+    await Promise.resolve();
+    expect(drained).toBe(false);
+    expect(out).toEqual(['0123', '4567']);
+    s.run();
+    await done;
+    expect(out).toEqual(['0123', '4567', '89']);
+    expect(s.size).toBe(0);
+  });
+
+  it('flush during a drain delivers the rest at once; cancel drops it; both end the drain', async () => {
+    const s = manualScheduler();
+    const out: string[] = [];
+    const b = createDeltaBuffer((t) => out.push(t), s.schedule, 4);
+    b.push('0123456789');
+    const first = b.drain();
+    s.run();
+    b.flush();
+    await first;
+    expect(out).toEqual(['0123', '456789']);
+    b.push('abcdefghij');
+    const second = b.drain();
+    s.run();
+    b.cancel();
+    await second;
+    expect(out).toEqual(['0123', '456789', 'abcd']);
+    expect(s.size).toBe(0);
+  });
+
+  it('a backlog of more than 8 frames is cut to 8 in one step, so a giant burst never takes hundreds of frames', () => {
+    const s = manualScheduler();
+    const out: string[] = [];
+    const b = createDeltaBuffer((t) => out.push(t), s.schedule, 4);
+    b.push('x'.repeat(100));
+    s.run();
+    expect(out.map((t) => t.length)).toEqual([68]);
+    for (let i = 0; i < 8; i++) s.run();
+    expect(out.map((t) => t.length)).toEqual([68, 4, 4, 4, 4, 4, 4, 4, 4]);
+    expect(s.size).toBe(0);
+  });
+
+  it('paces with the default frame size too', () => {
+    const s = manualScheduler();
+    const out: string[] = [];
+    const b = createDeltaBuffer((t) => out.push(t), s.schedule);
+    b.push('x'.repeat(FRAME_CHARS * 2 + 1));
+    s.run();
+    s.run();
+    s.run();
+    expect(out.map((t) => t.length)).toEqual([FRAME_CHARS, FRAME_CHARS, 1]);
   });
 });

@@ -272,4 +272,43 @@ describeBrowser('hardening A: untrusted output in Chromium (dist/codegpt-widget.
     console.info(`[A11] time to done per input (ms) and rendered length: ${JSON.stringify(figures)}; long tasks (ms): ${JSON.stringify(await longTasks(page))}`);
     await context.close();
   });
+
+  it('a 60 kB answer that arrives in one burst is shown over several frames, at most 8,192 characters a frame, and ends done', async () => {
+    const { page, context, watch } = await corpusPage();
+    await mountSynthetic(page);
+    const answer = 'word '.repeat(12_000).trim();
+    const result = await page.evaluate(async (text) => {
+      const g = window as unknown as {
+        __hx: { queue: (() => Response)[]; sse(chunks: string[], options: Record<string, unknown>): Response };
+        __widget: { send(t: string): Promise<void>; reset(): void; element: HTMLElement };
+      };
+      g.__widget.reset();
+      // One SSE event per 10 characters, all in one network chunk: the whole answer is there at once.
+      const events: string[] = [];
+      for (let i = 0; i < text.length; i += 10) events.push(text.slice(i, i + 10));
+      g.__hx.queue.push(() => g.__hx.sse(events, { cutEvery: 1 << 22 }));
+      const root = g.__widget.element.shadowRoot!;
+      const length = () => root.querySelector('[part~="assistant"][data-state] [part="content"]')?.textContent?.length ?? 0;
+      // The length the visitor could see at each frame.
+      const frames: number[] = [];
+      let running = true;
+      const watchFrames = () => {
+        frames.push(length());
+        if (running) requestAnimationFrame(watchFrames);
+      };
+      requestAnimationFrame(watchFrames);
+      await g.__widget.send('burst');
+      await new Promise((r) => requestAnimationFrame(r));
+      running = false;
+      const el = root.querySelector('[part~="assistant"][data-state]')!;
+      return { frames, state: el.getAttribute('data-state'), text: el.querySelector('[part="content"]')!.textContent ?? '' };
+    }, answer);
+    expect(result.state).toBe('done');
+    expect(result.text).toBe(answer);
+    const steps = result.frames.slice(1).map((n, i) => n - result.frames[i]!).filter((d) => d > 0);
+    expect(Math.max(...steps)).toBeLessThanOrEqual(8192);
+    expect(steps.length).toBeGreaterThanOrEqual(Math.ceil(answer.length / 8192));
+    expect(watch.errors).toEqual([]);
+    await context.close();
+  });
 });

@@ -96,4 +96,63 @@ describe('readBody', () => {
     controller.abort(reason);
     await expect(pending).rejects.toBe(reason);
   });
+
+  describe('a burst already buffered', () => {
+    /** A decoder that records the size of every push, and how many pushes came before a host task ran. */
+    function recording() {
+      const pushes: number[] = [];
+      let text = '';
+      let pushesBeforeHostTask: number | undefined;
+      const decoder: StreamDecoder = {
+        push(chunk) {
+          if (pushes.length === 0) {
+            // A task the host page queued when the burst began: it must get a turn before the end.
+            const { port1, port2 } = new MessageChannel();
+            port1.onmessage = () => {
+              port1.close();
+              pushesBeforeHostTask = pushes.length;
+            };
+            port2.postMessage(0);
+          }
+          pushes.push(chunk.length);
+          text += chunk;
+        },
+        end() {},
+        done: false,
+        skipped: 0,
+      };
+      return { decoder, pushes, text: () => text, hostTask: () => pushesBeforeHostTask };
+    }
+
+    it('is decoded in slices of at most 16 KiB with a turn of the event loop between them', async () => {
+      const body = controlledBody();
+      const r = recording();
+      const sent = 'a'.repeat(40_000) + 'b'.repeat(30_000);
+      body.push(sent.slice(0, 40_000));
+      body.push(sent.slice(40_000));
+      body.close();
+      await readBody(body.stream, r.decoder, { signal: new AbortController().signal, idleTimeoutMs: 1_000 });
+      expect(r.text()).toBe(sent);
+      expect(Math.max(...r.pushes)).toBeLessThanOrEqual(16_384);
+      expect(r.pushes.length).toBeGreaterThanOrEqual(5);
+      expect(r.hostTask()).toBeGreaterThan(0);
+      expect(r.hostTask()).toBeLessThan(r.pushes.length);
+    });
+
+    it('Stop between two slices ends the read with an AbortError and pushes nothing more', async () => {
+      const body = controlledBody();
+      const r = recording();
+      const controller = new AbortController();
+      body.push('x'.repeat(40_000));
+      const result = track(readBody(body.stream, r.decoder, { signal: controller.signal, idleTimeoutMs: 1_000 }));
+      await Promise.resolve();
+      await Promise.resolve();
+      await Promise.resolve();
+      controller.abort();
+      await vi.waitFor(() => expect(result.done).toBe(true));
+      expect((result.error as Error).name).toBe('AbortError');
+      expect(r.pushes.length).toBeLessThan(3);
+      expect(body.cancelled).toBe(true);
+    });
+  });
 });

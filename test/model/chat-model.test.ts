@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { WidgetError } from '../../widget/core/errors';
+import { FRAME_CHARS } from '../../widget/core/delta-buffer';
 import { createChatModel, type ChatModelOptions } from '../../widget/model/chat-model';
 import { createFakeTransport, interrupted } from '../helpers/fake-transport';
 
@@ -197,5 +198,69 @@ describe('chat model', () => {
     transport.calls[0]!.finish();
     await done;
     unsub();
+  });
+
+  describe('a burst of text at the end of an answer', () => {
+    /** Frames run by hand; the answer arrives as one burst of 2.5 frames' worth. */
+    function burst() {
+      const queue: (() => void)[] = [];
+      const t = setup({ schedule: (cb) => (queue.push(cb), () => void queue.splice(queue.indexOf(cb) >>> 0, 1)) });
+      const frame = () => queue.splice(0).forEach((cb) => cb());
+      const text = 'x'.repeat(FRAME_CHARS * 2 + FRAME_CHARS / 2);
+      let settled = false;
+      const done = t.chat.send('q').then(() => (settled = true));
+      return { ...t, frame, text, done, settled: () => settled };
+    }
+
+    it('is shown a frame at a time; the answer stays streaming until its last character is shown', async () => {
+      const { chat, transport, tick, frame, text, done, settled, events } = burst();
+      await tick();
+      transport.calls[0]!.delta(text);
+      transport.calls[0]!.finish();
+      await tick();
+      const answer = () => chat.messages.value[1]!;
+      // Three frames show it, one frame's worth each.
+      expect(answer().content).toBe('');
+      frame();
+      await tick();
+      expect(answer().content).toHaveLength(FRAME_CHARS);
+      expect(answer().state).toBe('streaming');
+      expect(chat.status.value).toBe('streaming');
+      expect(settled()).toBe(false);
+      frame();
+      await tick();
+      expect(answer().content).toHaveLength(FRAME_CHARS * 2);
+      expect(settled()).toBe(false);
+      frame();
+      await done;
+      expect(answer()).toMatchObject({ content: text, state: 'done' });
+      expect(chat.status.value).toBe('idle');
+      expect(events.filter((e) => e[0] === 'answer')).toHaveLength(1);
+    });
+
+    it('Stop meanwhile shows the rest at once and ends the answer as stopped', async () => {
+      const { chat, transport, tick, text, done } = burst();
+      await tick();
+      transport.calls[0]!.delta(text);
+      transport.calls[0]!.finish();
+      await tick();
+      chat.stop();
+      await done;
+      expect(chat.messages.value[1]).toMatchObject({ content: text, state: 'stopped' });
+      expect(chat.status.value).toBe('idle');
+    });
+
+    it('reset meanwhile drops the rest and the old answer never comes back', async () => {
+      const { chat, transport, tick, frame, text, done } = burst();
+      await tick();
+      transport.calls[0]!.delta(text);
+      transport.calls[0]!.finish();
+      await tick();
+      chat.reset();
+      frame();
+      await done;
+      expect(chat.messages.value).toEqual([]);
+      expect(chat.status.value).toBe('idle');
+    });
   });
 });

@@ -4,51 +4,95 @@ export type Cancel = () => void;
 export type Scheduler = (cb: () => void) => Cancel;
 
 export interface DeltaBuffer {
-  /** Queue answer text; at most one flush is scheduled however many deltas arrive before it runs. */
+  /** Queue answer text; at most one delivery is scheduled however many deltas arrive before it runs. */
   push(text: string): void;
-  /** Deliver queued text now (end of answer, stop, error). */
+  /** Deliver all queued text now (Stop, an error). */
   flush(): void;
-  /** Drop queued text and the scheduled flush (destroy). */
+  /**
+   * Resolves once everything queued is delivered, still at most one frame's worth per frame, so a
+   * burst (a proxy that buffered the whole answer, a fast model) never renders in one long task;
+   * or when {@link flush} or {@link cancel} ends it.
+   */
+  drain(): Promise<void>;
+  /** Drop queued text and the scheduled delivery (reset, destroy); a pending drain resolves. */
   cancel(): void;
 }
 
 /**
- * Coalesces streamed deltas so the view updates once per frame, not once per network chunk
- * (style guide: pacing belongs to the binding, as in vercel/ai `throttle.ts`). Work per push is
- * O(length of the delta): pieces are joined only when flushed.
+ * Characters delivered per frame. Far above any model's pace (480 kB/s at 60 frames per second),
+ * so it only paces bursts; a frame's worth renders in a few milliseconds.
  */
-export function createDeltaBuffer(deliver: (text: string) => void, schedule: Scheduler): DeltaBuffer {
-  let pending: string[] = [];
-  let cancelScheduled: Cancel | undefined;
+export const FRAME_CHARS = 8192;
+/**
+ * The most frames the view may lag behind the stream. A bigger backlog (megabytes from a broken
+ * proxy) is shown in bigger steps: pacing it a frame's worth at a time would re-lay out a giant
+ * block hundreds of times and finish seconds later.
+ */
+const MAX_LAG_FRAMES = 8;
 
-  function flush(): void {
+/**
+ * Coalesces streamed deltas so the view updates once per frame, not once per network chunk
+ * (style guide: pacing belongs to the binding, as in vercel/ai `throttle.ts`), with
+ * `maxPerFrame` characters per update, more only when the view would lag more than
+ * {@link MAX_LAG_FRAMES} frames behind. Work per push is O(length of the delta): pieces are joined
+ * only when delivered.
+ */
+export function createDeltaBuffer(deliver: (text: string) => void, schedule: Scheduler, maxPerFrame = FRAME_CHARS): DeltaBuffer {
+  let pending: string[] = [];
+  let size = 0;
+  let cancelScheduled: Cancel | undefined;
+  const drained: (() => void)[] = [];
+
+  /** Delivers up to `max` characters (never half a surrogate pair); schedules the rest. */
+  function deliverUpTo(max: number): void {
     cancelScheduled?.();
     cancelScheduled = undefined;
-    if (pending.length === 0) return;
-    const text = pending.join('');
-    pending = [];
-    deliver(text);
+    if (size > 0) {
+      let text = pending.length === 1 ? pending[0]! : pending.join('');
+      pending = [];
+      size = 0;
+      if (text.length > max) {
+        const code = text.charCodeAt(max - 1);
+        const cut = code >= 0xd800 && code < 0xdc00 ? max - 1 : max;
+        pending = [text.slice(cut)];
+        size = text.length - cut;
+        text = text.slice(0, cut);
+      }
+      deliver(text);
+    }
+    if (size > 0) arm();
+    else for (const resolve of drained.splice(0)) resolve();
+  }
+
+  function arm(): void {
+    if (cancelScheduled) return;
+    let ran = false;
+    const cancel = schedule(() => {
+      ran = true;
+      cancelScheduled = undefined;
+      deliverUpTo(Math.max(maxPerFrame, size - maxPerFrame * MAX_LAG_FRAMES));
+    });
+    // A scheduler may run the callback synchronously; then nothing is left to cancel.
+    if (!ran) cancelScheduled = cancel;
   }
 
   return {
     push(text) {
       if (text === '') return;
       pending.push(text);
-      if (cancelScheduled) return;
-      let ran = false;
-      const cancel = schedule(() => {
-        ran = true;
-        cancelScheduled = undefined;
-        flush();
-      });
-      // A scheduler may run the callback synchronously; then nothing is left to cancel.
-      if (!ran) cancelScheduled = cancel;
+      size += text.length;
+      arm();
     },
-    flush,
+    flush: () => deliverUpTo(Infinity),
+    drain: () =>
+      new Promise((resolve) => {
+        if (size === 0) resolve();
+        else drained.push(resolve);
+      }),
     cancel() {
-      cancelScheduled?.();
-      cancelScheduled = undefined;
       pending = [];
+      size = 0;
+      deliverUpTo(0);
     },
   };
 }

@@ -25,6 +25,29 @@ export interface ReadBodyOptions {
   timers?: Timers;
 }
 
+/**
+ * Decoded characters handled between two turns of the event loop. A burst of body that is already
+ * buffered (a proxy that held the whole answer, a fast model) resolves read after read as
+ * microtasks: decoding it in slices, with a turn of the event loop between them, keeps each task short.
+ */
+const SLICE = 16_384;
+
+/**
+ * Resolves in a later task: a message to ourselves, which (unlike a timer) is neither clamped nor
+ * throttled in a background tab; a timer where there is no `MessageChannel`.
+ */
+function nextTask(timers: Timers): Promise<void> {
+  return new Promise((go) => {
+    if (typeof MessageChannel !== 'function') return void timers.set(go, 0);
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      go();
+    };
+    port2.postMessage(0);
+  });
+}
+
 /** `error`, marked as raised after answer bytes arrived: such a request is never re-POSTed (rule 5, reliability D1). */
 function afterBytes(error: WidgetError): WidgetError {
   return new WidgetError(error.code, error.message, { ...error, afterBytes: true, cause: error });
@@ -59,6 +82,22 @@ export async function readBody(body: ReadableStream<Uint8Array>, decoder: Stream
     if (error) throw afterBytes(error);
     return decoder.done;
   };
+  /** Characters pushed since the last turn of the event loop. */
+  let sinceYield = 0;
+  /** Pushes `chunk` in slices, yielding to the event loop between them; true when the read must stop. */
+  const pushSliced = async (chunk: string): Promise<boolean> => {
+    for (let at = 0; at < chunk.length; at += SLICE) {
+      if (sinceYield >= SLICE) {
+        sinceYield = 0;
+        await nextTask(timers);
+        throwIfAborted(signal);
+      }
+      const slice = chunk.slice(at, at + SLICE);
+      sinceYield += slice.length;
+      if (push(slice)) return true;
+    }
+    return false;
+  };
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -81,7 +120,7 @@ export async function readBody(body: ReadableStream<Uint8Array>, decoder: Stream
       [idle, off] = deadline(timers, idleTimeoutMs, signal);
       onFirstByte?.();
       onFirstByte = undefined;
-      if (push(text.decode(chunk.value, { stream: true }))) return;
+      if (await pushSliced(text.decode(chunk.value, { stream: true }))) return;
     }
   } finally {
     off();

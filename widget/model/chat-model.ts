@@ -115,6 +115,14 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
           failure = e instanceof WidgetError ? e : new WidgetError('network', 'Request failed.', { cause: e });
         }
       }
+      if (!failure && !flight.stopped) {
+        // The whole answer is in: show what is still queued at the buffer's pace, so a burst never
+        // freezes the page. Stop shows the rest at once; Retry, reset and destroy drop it.
+        const end = () => (disposed || flight.detached ? buffer.cancel() : buffer.flush());
+        controller.signal.addEventListener('abort', end);
+        await buffer.drain();
+        controller.signal.removeEventListener('abort', end);
+      }
       if (disposed || flight.detached) {
         buffer.cancel();
         return;
