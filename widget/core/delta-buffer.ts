@@ -34,33 +34,23 @@ const MAX_LAG_FRAMES = 8;
  * Coalesces streamed deltas so the view updates once per frame, not once per network chunk
  * (style guide: pacing belongs to the binding, as in vercel/ai `throttle.ts`), with
  * `maxPerFrame` characters per update, more only when the view would lag more than
- * {@link MAX_LAG_FRAMES} frames behind. Work per push is O(length of the delta): pieces are joined
- * only when delivered.
+ * {@link MAX_LAG_FRAMES} frames behind. Work per push is O(length of the delta).
  */
 export function createDeltaBuffer(deliver: (text: string) => void, schedule: Scheduler, maxPerFrame = FRAME_CHARS): DeltaBuffer {
-  let pending: string[] = [];
-  let size = 0;
+  let pending = '';
   let cancelScheduled: Cancel | undefined;
   const drained: (() => void)[] = [];
 
-  /** Delivers up to `max` characters (never half a surrogate pair); schedules the rest. */
+  /** Delivers up to `max` characters (never half a surrogate pair) and schedules the rest. */
   function deliverUpTo(max: number): void {
     cancelScheduled?.();
     cancelScheduled = undefined;
-    if (size > 0) {
-      let text = pending.length === 1 ? pending[0]! : pending.join('');
-      pending = [];
-      size = 0;
-      if (text.length > max) {
-        const code = text.charCodeAt(max - 1);
-        const cut = code >= 0xd800 && code < 0xdc00 ? max - 1 : max;
-        pending = [text.slice(cut)];
-        size = text.length - cut;
-        text = text.slice(0, cut);
-      }
-      deliver(text);
-    }
-    if (size > 0) arm();
+    const code = pending.charCodeAt(max - 1);
+    const cut = pending.length > max && code >= 0xd800 && code < 0xdc00 ? max - 1 : max;
+    const text = pending.slice(0, cut);
+    pending = pending.slice(cut);
+    if (text) deliver(text);
+    if (pending) arm();
     else for (const resolve of drained.splice(0)) resolve();
   }
 
@@ -70,7 +60,7 @@ export function createDeltaBuffer(deliver: (text: string) => void, schedule: Sch
     const cancel = schedule(() => {
       ran = true;
       cancelScheduled = undefined;
-      deliverUpTo(Math.max(maxPerFrame, size - maxPerFrame * MAX_LAG_FRAMES));
+      deliverUpTo(Math.max(maxPerFrame, pending.length - maxPerFrame * MAX_LAG_FRAMES));
     });
     // A scheduler may run the callback synchronously; then nothing is left to cancel.
     if (!ran) cancelScheduled = cancel;
@@ -78,20 +68,14 @@ export function createDeltaBuffer(deliver: (text: string) => void, schedule: Sch
 
   return {
     push(text) {
-      if (text === '') return;
-      pending.push(text);
-      size += text.length;
-      arm();
+      // Appending makes a rope: joined once, when delivered.
+      pending += text;
+      if (text) arm();
     },
     flush: () => deliverUpTo(Infinity),
-    drain: () =>
-      new Promise((resolve) => {
-        if (size === 0) resolve();
-        else drained.push(resolve);
-      }),
+    drain: () => new Promise((resolve) => (pending ? drained.push(resolve) : resolve())),
     cancel() {
-      pending = [];
-      size = 0;
+      pending = '';
       deliverUpTo(0);
     },
   };

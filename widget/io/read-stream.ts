@@ -32,13 +32,9 @@ export interface ReadBodyOptions {
  */
 const SLICE = 16_384;
 
-/**
- * Resolves in a later task: a message to ourselves, which (unlike a timer) is neither clamped nor
- * throttled in a background tab; a timer where there is no `MessageChannel`.
- */
-function nextTask(timers: Timers): Promise<void> {
+/** Resolves in a later task: a message to ourselves is, unlike a timer, never clamped or throttled. */
+function nextTask(): Promise<void> {
   return new Promise((go) => {
-    if (typeof MessageChannel !== 'function') return void timers.set(go, 0);
     const { port1, port2 } = new MessageChannel();
     port1.onmessage = () => {
       port1.close();
@@ -84,20 +80,6 @@ export async function readBody(body: ReadableStream<Uint8Array>, decoder: Stream
   };
   /** Characters pushed since the last turn of the event loop. */
   let sinceYield = 0;
-  /** Pushes `chunk` in slices, yielding to the event loop between them; true when the read must stop. */
-  const pushSliced = async (chunk: string): Promise<boolean> => {
-    for (let at = 0; at < chunk.length; at += SLICE) {
-      if (sinceYield >= SLICE) {
-        sinceYield = 0;
-        await nextTask(timers);
-        throwIfAborted(signal);
-      }
-      const slice = chunk.slice(at, at + SLICE);
-      sinceYield += slice.length;
-      if (push(slice)) return true;
-    }
-    return false;
-  };
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>;
@@ -120,7 +102,17 @@ export async function readBody(body: ReadableStream<Uint8Array>, decoder: Stream
       [idle, off] = deadline(timers, idleTimeoutMs, signal);
       onFirstByte?.();
       onFirstByte = undefined;
-      if (await pushSliced(text.decode(chunk.value, { stream: true }))) return;
+      const decoded = text.decode(chunk.value, { stream: true });
+      for (let at = 0; at < decoded.length; at += SLICE) {
+        if (sinceYield >= SLICE) {
+          sinceYield = 0;
+          await nextTask();
+          throwIfAborted(signal);
+        }
+        const slice = decoded.slice(at, at + SLICE);
+        sinceYield += slice.length;
+        if (push(slice)) return;
+      }
     }
   } finally {
     off();
