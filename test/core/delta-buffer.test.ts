@@ -130,15 +130,15 @@ describe('delta buffer', () => {
     expect(s.size).toBe(0);
   });
 
-  it('a backlog of more than 8 frames is cut to 8 in one step, so a giant burst never takes hundreds of frames', () => {
+  it('a backlog of more than 16 frames is cut to 16 in one step, so a giant burst never takes hundreds of frames', () => {
     const s = manualScheduler();
     const out: string[] = [];
     const b = createDeltaBuffer((t) => out.push(t), s.schedule, 4);
     b.push('x'.repeat(100));
     s.run();
-    expect(out.map((t) => t.length)).toEqual([68]);
-    for (let i = 0; i < 8; i++) s.run();
-    expect(out.map((t) => t.length)).toEqual([68, 4, 4, 4, 4, 4, 4, 4, 4]);
+    expect(out.map((t) => t.length)).toEqual([36]);
+    for (let i = 0; i < 16; i++) s.run();
+    expect(out.map((t) => t.length)).toEqual([36, ...Array<number>(16).fill(4)]);
     expect(s.size).toBe(0);
   });
 

@@ -19,16 +19,16 @@ export interface DeltaBuffer {
 }
 
 /**
- * Characters delivered per frame. Far above any model's pace (480 kB/s at 60 frames per second),
+ * Characters delivered per frame. Far above any model's pace (240 kB/s at 60 frames per second),
  * so it only paces bursts; a frame's worth renders in a few milliseconds.
  */
-export const FRAME_CHARS = 8192;
+export const FRAME_CHARS = 4096;
 /**
  * The most frames the view may lag behind the stream. A bigger backlog (megabytes from a broken
  * proxy) is shown in bigger steps: pacing it a frame's worth at a time would re-lay out a giant
  * block hundreds of times and finish seconds later.
  */
-const MAX_LAG_FRAMES = 8;
+const MAX_LAG_FRAMES = 16;
 
 /**
  * Coalesces streamed deltas so the view updates once per frame, not once per network chunk
