@@ -238,7 +238,7 @@ describe('chat model', () => {
       expect(events.filter((e) => e[0] === 'answer')).toHaveLength(1);
     });
 
-    it('Stop meanwhile shows the rest at once and ends the answer as stopped', async () => {
+    it('Stop meanwhile shows the rest at once; the answer arrived whole, so it ends done', async () => {
       const { chat, transport, tick, text, done } = burst();
       await tick();
       transport.calls[0]!.delta(text);
@@ -246,8 +246,24 @@ describe('chat model', () => {
       await tick();
       chat.stop();
       await done;
-      expect(chat.messages.value[1]).toMatchObject({ content: text, state: 'stopped' });
+      expect(chat.messages.value[1]).toMatchObject({ content: text, state: 'done' });
       expect(chat.status.value).toBe('idle');
+    });
+
+    it('a new question meanwhile shows the rest at once, ends the previous answer done and asks', async () => {
+      const { chat, transport, tick, text, done } = burst();
+      await tick();
+      transport.calls[0]!.delta(text);
+      transport.calls[0]!.finish();
+      await tick();
+      const next = chat.send('next');
+      await done;
+      await tick();
+      expect(chat.messages.value[1]).toMatchObject({ content: text, state: 'done' });
+      expect(chat.messages.value[2]).toMatchObject({ role: 'user', content: 'next' });
+      expect(transport.calls).toHaveLength(2);
+      transport.calls[1]!.finish();
+      await next;
     });
 
     it('reset meanwhile drops the rest and the old answer never comes back', async () => {

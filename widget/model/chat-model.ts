@@ -117,11 +117,13 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
       }
       if (!failure && !flight.stopped) {
         // The whole answer is in: show what is still queued at the buffer's pace, so a burst never
-        // freezes the page. Stop shows the rest at once; Retry, reset and destroy drop it.
+        // freezes the page. Stop or a new question shows the rest at once, and the answer, complete,
+        // ends done; reset and destroy drop it.
         const end = () => (disposed || flight.detached ? buffer.cancel() : buffer.flush());
         controller.signal.addEventListener('abort', end);
         await buffer.drain();
         controller.signal.removeEventListener('abort', end);
+        flight.stopped = false;
       }
       if (disposed || flight.detached) {
         buffer.cancel();
