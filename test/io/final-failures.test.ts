@@ -87,7 +87,7 @@ describe('a WidgetError from the injected fetch (the CSP guard, reliability B4)'
 
   it('the transport fails at once with it: no retry, no re-POST', async () => {
     const stub = createFetchStub(blocked(), status(200));
-    const tokens: TokenProvider = { get: async () => ({ token: 't', apiBase: undefined }), invalidate() {}, prefetch() {}, dispose() {} };
+    const tokens: TokenProvider = { get: async () => ({ token: 't', apiBase: undefined }), peek: () => undefined, invalidate() {}, prefetch() {}, dispose() {} };
     const transport = createHttpTransport({ agentId: 'a', format: 'json', tokens, fetch: stub.fetch, apiBase: 'https://api.test/v1', random: () => 0.5 });
     const result = transport.send({ messages: [{ role: 'user', content: 'q' }], signal: new AbortController().signal, onDelta() {} }).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(10_000);

@@ -110,6 +110,24 @@ describe('single flight (rule 2, reliability C1)', () => {
     expect(stub.calls[0]?.init.signal?.aborted).toBe(false);
   });
 
+  it('peek gives the cached token while it is fresh, and nothing before, once stale, invalidated or disposed', async () => {
+    const { provider, clock } = setup([ok(), ok('tok-2')]);
+    expect(provider.peek()).toBeUndefined();
+    await provider.get();
+    expect(provider.peek()).toEqual({ token: TOKEN, apiBase: undefined });
+    // 600 s tokens are refreshed when less than 120 s remain.
+    clock.now = 479_999;
+    expect(provider.peek()?.token).toBe(TOKEN);
+    clock.now = 480_000;
+    expect(provider.peek()).toBeUndefined();
+    await expect(provider.get()).resolves.toMatchObject({ token: 'tok-2' });
+    expect(provider.peek()?.token).toBe('tok-2');
+    provider.invalidate('tok-2');
+    expect(provider.peek()).toBeUndefined();
+    provider.dispose();
+    expect(provider.peek()).toBeUndefined();
+  });
+
   it('prefetch warms the cache; get() then needs no request', async () => {
     const { stub, provider } = setup([ok()]);
     provider.prefetch();

@@ -33,6 +33,7 @@ function fakeTokens(apiBase?: string) {
       invalidated.push(token);
       if (token === `tok-${index}`) index++;
     }),
+    peek: () => undefined,
     prefetch() {},
     dispose() {},
   };
@@ -594,3 +595,20 @@ describe('no leaked timers', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('a fresh cached token', () => {
+  it('starts the request within the send() call itself, before anything else runs', async () => {
+    const stub = createFetchStub(chunked([sse(['ok'])]));
+    const info: TokenInfo = { token: 'tok-cached', apiBase: undefined };
+    const tokens: TokenProvider = { get: vi.fn(async () => info), peek: () => info, invalidate() {}, prefetch() {}, dispose() {} };
+    const transport = createHttpTransport({ agentId: AGENT, format: 'json', tokens, fetch: stub.fetch, random: () => 0.5 });
+    const deltas: string[] = [];
+    const done = transport.send({ messages: MESSAGES, signal: new AbortController().signal, onDelta: (d) => deltas.push(d) });
+    expect(stub.calls).toHaveLength(1);
+    expect(stub.calls[0]!.headers.get('authorization')).toBe('Bearer tok-cached');
+    expect(tokens.get).not.toHaveBeenCalled();
+    await done;
+    expect(deltas).toEqual(['ok']);
+  });
+});
+

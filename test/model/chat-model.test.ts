@@ -180,6 +180,15 @@ describe('chat model', () => {
     expect(transport.calls).toHaveLength(1);
   });
 
+  it('with nothing in flight, the request starts within the send() call (before the view can render)', async () => {
+    const { chat, transport } = setup();
+    const done = chat.send('now');
+    expect(transport.calls).toHaveLength(1);
+    expect(chat.status.value).toBe('connecting');
+    transport.calls[0]!.finish();
+    await done;
+  });
+
   it('coalesces deltas through the injected scheduler', async () => {
     const queue: (() => void)[] = [];
     const { chat, transport, tick } = setup({ schedule: (cb) => (queue.push(cb), () => {}) });

@@ -61,6 +61,11 @@ export interface TokenProvider {
    * provider is disposed. After a failure nothing happens on its own; the next call tries again.
    */
   get(signal?: AbortSignal): Promise<TokenInfo>;
+  /**
+   * The cached token while it is fresh, else undefined: what get() would resolve with at once, but
+   * now, so a question's request starts before the view renders it.
+   */
+  peek(): TokenInfo | undefined;
   /** Forgets the cached token if it is still `token` (the API answered 401), so the next get() fetches anew. */
   invalidate(token: string): void;
   /**
@@ -248,6 +253,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
       // load() itself rejects at once on dispose(); only the caller's own signal is added here.
       return untilAborted(flight, signal);
     },
+    peek: () => (dead.aborted || unseen || !fresh() ? undefined : cached),
     invalidate(token) {
       if (cached?.token === token) cached = undefined;
     },

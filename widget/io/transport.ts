@@ -137,7 +137,8 @@ export function createHttpTransport(options: HttpTransportOptions): ChatTranspor
 
     for (;;) {
       throwIfAborted(signal);
-      const { token, apiBase } = await tokens.get(signal);
+      // A fresh token is used at once: the request leaves before the question is rendered.
+      const { token, apiBase } = tokens.peek() ?? (await tokens.get(signal));
       let response: Response;
       try {
         response = await fetchImpl(`${(options.apiBase ?? apiBase ?? DEFAULT_API_BASE).replace(/\/+$/, '')}/chat/completions`, {

@@ -174,7 +174,8 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
         emit?.('error', { code: failure.code, message: failure.message });
         return;
       }
-      await settleInFlight();
+      // Only a previous answer is waited for: otherwise the request starts in this very call.
+      if (inFlight) await settleInFlight();
       if (disposed) return;
       const questionId = createId();
       const answerId = createId();
