@@ -101,10 +101,8 @@ function shorten(text: string): string | undefined {
   // Slice before the regex so a huge field costs no more than a small one.
   let result = text.slice(0, MAX_MESSAGE_LENGTH * 2).replace(/\s+/g, ' ').trim();
   if (result.length > MAX_MESSAGE_LENGTH) {
-    let end = MAX_MESSAGE_LENGTH - 1;
-    const last = result.charCodeAt(end - 1);
-    if (last >= 0xd800 && last <= 0xdbff) end--;
-    result = result.slice(0, end) + '…';
+    // Room for the ellipsis; a lone high surrogate at the cut goes too.
+    result = result.slice(0, MAX_MESSAGE_LENGTH - 1).replace(/[\ud800-\udbff]$/, '') + '…';
   }
   return result === '' ? undefined : result;
 }
