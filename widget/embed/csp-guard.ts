@@ -8,6 +8,8 @@
  * naming the origin to add to `connect-src`.
  */
 import { isAbortError, WidgetError } from '../core/errors';
+import { share } from '../core/share';
+import type { Shared } from '../core/share';
 
 /** The message of the error (the view shows `strings.cspBlocked`; events carry this). */
 export const CSP_BLOCKED_MESSAGE = "Blocked by the site's Content Security Policy (connect-src).";
@@ -28,14 +30,8 @@ export function isCspBlock(error: unknown): boolean {
 /** How long after a failed fetch the violation event may still arrive. */
 const EVENT_GRACE_MS = 30;
 
-interface Recorder {
-  blocked: string[];
-  users: number;
-  listener: (event: SecurityPolicyViolationEvent) => void;
-}
-
 /** One listener per document, shared by every guard on it, removed with the last one (reliability E8). */
-const recorders = new WeakMap<Document, Recorder>();
+const recorders = new WeakMap<Document, Shared<string[]>>();
 /** Origins already reported on the console, so a blocked endpoint is named once, not per try. */
 const reported = new Set<string>();
 
@@ -52,27 +48,28 @@ export interface CspGuard {
  * short grace period (injected: captured natives, reliability E4).
  */
 export function createCspGuard(doc: Document, fetchImpl: typeof fetch, wait: (ms: number) => Promise<void>): CspGuard {
-  let recorder = recorders.get(doc);
-  if (!recorder) {
-    const blocked: string[] = [];
-    const listener = (event: SecurityPolicyViolationEvent): void => {
-      const directive = event.effectiveDirective || event.violatedDirective || '';
-      // Report-only policies block nothing.
-      if (event.disposition === 'enforce' && directive.startsWith('connect-src') && event.blockedURI) {
-        if (!blocked.includes(event.blockedURI)) blocked.push(event.blockedURI);
-      }
-    };
-    recorder = { blocked, users: 0, listener };
-    recorders.set(doc, recorder);
-    doc.addEventListener('securitypolicyviolation', listener);
-  }
-  const mine = recorder;
-  mine.users++;
-  let disposed = false;
+  const mine: string[] = [];
+  const listener = (event: SecurityPolicyViolationEvent): void => {
+    const directive = event.effectiveDirective || event.violatedDirective || '';
+    // Report-only policies block nothing.
+    if (event.disposition === 'enforce' && directive.startsWith('connect-src') && event.blockedURI) {
+      if (!mine.includes(event.blockedURI)) mine.push(event.blockedURI);
+    }
+  };
+  /** The blocked URIs, as recorded by the listener of the document's first guard. */
+  const [blocked, dispose] = share(
+    recorders,
+    doc,
+    () => {
+      doc.addEventListener('securitypolicyviolation', listener);
+      return mine;
+    },
+    () => doc.removeEventListener('securitypolicyviolation', listener),
+  );
 
   const findBlock = (url: string): string | undefined =>
     // The event names the full URL, or only the origin after a cross-origin redirect.
-    mine.blocked.find((uri) => url === uri || url.startsWith(uri.endsWith('/') ? uri : `${uri}/`));
+    blocked.find((uri) => url === uri || url.startsWith(uri.endsWith('/') ? uri : `${uri}/`));
 
   const guarded = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
     try {
@@ -98,14 +95,7 @@ export function createCspGuard(doc: Document, fetchImpl: typeof fetch, wait: (ms
 
   return {
     fetch: guarded as typeof fetch,
-    dispose() {
-      if (disposed) return;
-      disposed = true;
-      if (--mine.users === 0 && recorders.get(doc) === mine) {
-        recorders.delete(doc);
-        doc.removeEventListener('securitypolicyviolation', mine.listener);
-      }
-    },
+    dispose,
   };
 }
 

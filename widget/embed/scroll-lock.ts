@@ -8,17 +8,14 @@
  * While locked, the panel is also fitted to the visual viewport (`--_vv-top`, `--_vv-height` on the
  * host, read by styles.css), so the on-screen keyboard never hides the text box.
  */
+import { share } from '../core/share';
+import type { Shared } from '../core/share';
 
 /** The breakpoint of `.panel-bubble`'s full-screen rule in styles.css; keep the two in step. */
 export const FULL_SCREEN_QUERY = '(max-width: 639px)';
 
-interface Lock {
-  users: number;
-  value: string;
-  priority: string;
-}
-
-const locks = new WeakMap<Document, Lock>();
+/** Per document: the page's own inline `overflow` (value and priority), put back by the last user. */
+const locks = new WeakMap<Document, Shared<string[]>>();
 
 /** One widget's claim on the document's scroll. */
 export interface ScrollLock {
@@ -46,24 +43,29 @@ export function createScrollLock(doc: Document, win: Window, host: HTMLElement):
     else for (const name of ['--_vv-top', '--_vv-height']) host.style.removeProperty(name);
   }
 
+  /** Releases this widget's lock; set while held. */
+  let release: (() => void) | undefined;
+
   function hold(next: boolean): void {
     if (next === held) return;
     held = next;
     track(next);
     const style = doc.documentElement.style;
-    let lock = locks.get(doc);
     if (next) {
-      if (!lock) {
-        lock = { users: 0, value: style.getPropertyValue('overflow'), priority: style.getPropertyPriority('overflow') };
-        locks.set(doc, lock);
-        style.setProperty('overflow', 'hidden', 'important');
-      }
-      lock.users++;
-    } else if (lock && --lock.users === 0) {
-      locks.delete(doc);
-      if (lock.value) style.setProperty('overflow', lock.value, lock.priority);
-      else style.removeProperty('overflow');
-    }
+      release = share(
+        locks,
+        doc,
+        () => {
+          const saved = [style.getPropertyValue('overflow'), style.getPropertyPriority('overflow')];
+          style.setProperty('overflow', 'hidden', 'important');
+          return saved;
+        },
+        ([value, priority]) => {
+          if (value) style.setProperty('overflow', value, priority);
+          else style.removeProperty('overflow');
+        },
+      )[1];
+    } else release?.();
   }
 
   const onChange = (): void => hold(open && !!query?.matches);

@@ -5,6 +5,8 @@
  */
 import { WidgetError } from '../core/errors';
 import { isAllowedApiUrl } from '../core/options';
+import { share } from '../core/share';
+import type { Shared } from '../core/share';
 import type { TokenResponse } from '../core/types';
 import {
   BUSY,
@@ -268,7 +270,7 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
 }
 
 /** Page-wide on purpose (rule 2, reliability C1): holds only providers, created on demand. */
-const shared = new Map<string, { provider: TokenProvider; users: number }>();
+const shared = new Map<string, Shared<TokenProvider>>();
 
 /**
  * One provider per `(endpoint, agentId)` across every widget instance on the page (rule 2;
@@ -281,21 +283,11 @@ export function acquireTokenProvider(options: TokenProviderOptions): { provider:
     const provider = createTokenProvider(options);
     return { provider, release: provider.dispose };
   }
-  const key = JSON.stringify([options.endpoint, options.agentId]);
-  const entry = shared.get(key) ?? { provider: createTokenProvider(options), users: 0 };
-  shared.set(key, entry);
-  entry.users++;
-  let released = false;
-  return {
-    provider: entry.provider,
-    release() {
-      if (released) return;
-      released = true;
-      // An entry is removed as soon as it has no users, so `key` still maps to this one.
-      if (!--entry.users) {
-        shared.delete(key);
-        entry.provider.dispose();
-      }
-    },
-  };
+  const [provider, release] = share(
+    shared,
+    JSON.stringify([options.endpoint, options.agentId]),
+    () => createTokenProvider(options),
+    (p) => p.dispose(),
+  );
+  return { provider, release };
 }
