@@ -33,27 +33,26 @@ export function createConversationStore(
 ): ConversationStore {
   const key = `codegpt-widget:v1:${agentId}${userId ? `:user:${userId}` : ''}`;
   const uiKey = `${key}:ui`;
-  const attempt = <T>(fn: (storage: Storage) => T, fallback: T): T => {
+  /** `fn`'s result, or `undefined` when storage is off or throws. */
+  const attempt = <T>(fn: (storage: Storage) => T): T | undefined => {
     try {
-      return kind === 'none' ? fallback : fn(kind === 'local' ? win.localStorage : win.sessionStorage);
+      if (kind !== 'none') return fn(kind === 'local' ? win.localStorage : win.sessionStorage);
     } catch {
       // Quota or access errors only cost persistence, never the conversation on screen.
-      return fallback;
     }
   };
-  const read = (k: string) => attempt((s) => JSON.parse(s.getItem(k) ?? 'null') as Record<string, unknown> | null, null);
+  const read = (k: string) => attempt((s) => JSON.parse(s.getItem(k) ?? 'null') as Record<string, unknown> | null);
   return {
     load: () => restoreMessages(read(key)?.messages),
     save(messages) {
       attempt((s) => {
         let kept = messages.slice(-MAX_STORED_MESSAGES);
-        let raw = JSON.stringify({ messages: kept });
-        while (raw.length > MAX_STORED_CHARS && kept.length > 1) {
+        let raw: string;
+        while ((raw = JSON.stringify({ messages: kept })).length > MAX_STORED_CHARS && kept.length > 1) {
           kept = kept.slice(Math.ceil(kept.length / 4));
-          raw = JSON.stringify({ messages: kept });
         }
         s.setItem(key, raw);
-      }, undefined);
+      });
     },
     loadUi() {
       const ui = read(uiKey);
@@ -62,11 +61,11 @@ export function createConversationStore(
         draft: typeof ui?.draft === 'string' ? ui.draft.slice(0, 8000) : '',
       };
     },
-    saveUi: (state) => attempt((s) => s.setItem(uiKey, JSON.stringify(state)), undefined),
+    saveUi: (state) => attempt((s) => s.setItem(uiKey, JSON.stringify(state))),
     clear: () =>
       attempt((s) => {
         s.removeItem(key);
         s.removeItem(uiKey);
-      }, undefined),
+      }),
   };
 }
