@@ -2,7 +2,8 @@
  * Small HTTP helpers shared by the token provider and the chat transport: captured timers, abort
  * wiring, an abortable sleep, jittered backoff, `Retry-After` and size-capped body reads. No fetch here.
  */
-import { isAbortError } from '../core/errors';
+import { isAbortError, WidgetError } from '../core/errors';
+import type { ErrorCode } from '../core/types';
 
 /** Timer functions captured once, so a host that wraps `setTimeout` later cannot affect us (reliability E4). */
 export interface Timers {
@@ -36,6 +37,11 @@ export const ignore = (): void => {};
 export const UNAVAILABLE = 'Chat is unavailable on this page.';
 export const BUSY = 'Too many requests.';
 export const UNREACHABLE = 'Could not connect.';
+
+/** An error about a response: its HTTP status, and the server's capped `Retry-After` when it sent one. */
+export function httpError(code: ErrorCode, message: string, status?: number, retryAfterMs?: number): WidgetError {
+  return new WidgetError(code, message, { status, retryAfterMs });
+}
 
 /** Captures the current global timers (bound: browsers throw "Illegal invocation" on unbound calls). */
 export function captureTimers(): Timers {

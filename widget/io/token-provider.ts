@@ -16,6 +16,7 @@ import {
   contentType,
   deadline,
   discard,
+  httpError,
   ignore,
   readCapped,
   retryAfter,
@@ -85,11 +86,6 @@ const MAX_BODY_BYTES = 64 * 1024; // reliability C5
 /** Printable ASCII without spaces: anything else cannot go into an `Authorization` header. */
 const TOKEN_PATTERN = /^[\x21-\x7e]{1,8192}$/;
 
-/** A `token` error; the message names what broke, never a value (rule 7: the body is never shown). */
-function tokenError(message: string, status?: number, retryAfterMs?: number): WidgetError {
-  return new WidgetError('token', message, { status, retryAfterMs });
-}
-
 /** Rule 7: an absolute `https:` URL, or `http:` on a loopback host; never with credentials. */
 function isAllowedApiBase(value: unknown): boolean {
   try {
@@ -100,7 +96,10 @@ function isAllowedApiBase(value: unknown): boolean {
   }
 }
 
-/** Rule 7 / reliability C5: the token with its local refresh time, or a `token` error naming the first bad field. */
+/**
+ * Rule 7 / reliability C5: the token with its local refresh time, or a `token` error naming the first
+ * bad field. (Every `token` error here names what broke, never a value: the body is never shown.)
+ */
 function validate(data: unknown, sentAt: number): [TokenInfo, number] {
   const { token, expiresIn, apiBase } = Object(data) as Record<string, unknown>;
   // Comparisons are false for NaN, so this also rejects NaN; Infinity fails the upper bound.
@@ -112,7 +111,7 @@ function validate(data: unknown, sentAt: number): [TokenInfo, number] {
         : apiBase != null && !isAllowedApiBase(apiBase)
           ? 'apiBase'
           : '';
-  if (bad) throw tokenError(`Token response has an invalid ${bad}.`);
+  if (bad) throw httpError('token', `Token response has an invalid ${bad}.`);
   // Rule 4: local expiry on the monotonic clock, counted from when the request was sent.
   const ttlMs = (expiresIn as number) * 1000;
   return [{ token: token as string, apiBase: (apiBase as string | null) ?? undefined }, sentAt + ttlMs - Math.max(30_000, ttlMs / 5)];
@@ -172,24 +171,22 @@ export function createTokenProvider(options: TokenProviderOptions): TokenProvide
           const text = status === 200 && contentType(response).includes('json') ? await readCapped(response.body, MAX_BODY_BYTES, signal) : '';
           discard(response); // a body not read is never read: nothing in it is shown (rule 7)
           if (status === 200) {
-            if (text === undefined) throw tokenError('Token response is too large.');
+            if (text === undefined) throw httpError('token', 'Token response is too large.');
             try {
               data = JSON.parse(text);
             } catch {
-              throw tokenError('Token response is not JSON.');
+              throw httpError('token', 'Token response is not JSON.');
             }
           } else if (status === 401 || status === 403) {
-            throw new WidgetError('auth', UNAVAILABLE, { status });
+            throw httpError('auth', UNAVAILABLE, status);
           } else if (status < 500 && status !== 429) {
             // 400 and anything unexpected: retrying the same request cannot help.
-            throw tokenError('Token request refused.', status);
+            throw httpError('token', 'Token request refused.', status);
           } else {
             const [after, retryAfterMs] = status === 429 || status === 503 ? retryAfter(response) : [];
             wait = after;
             error =
-              status === 429
-                ? new WidgetError('rate_limited', BUSY, { status, retryAfterMs })
-                : tokenError('Token service failed.', status, retryAfterMs);
+              status === 429 ? httpError('rate_limited', BUSY, status, retryAfterMs) : httpError('token', 'Token service failed.', status, retryAfterMs);
           }
         }
         if (!error) {

@@ -9,7 +9,7 @@ import { GENERIC_SERVER_ERROR, readErrorMessage, readPayload } from '../core/pro
 import { createStreamDecoder } from '../core/stream-decoder';
 import type { StreamDecoder } from '../core/stream-decoder';
 import type { StreamFormat, WireMessage } from '../core/types';
-import { BUSY, UNAVAILABLE, UNREACHABLE, contentType, deadline, discard, readCapped, retryAfter, throwIfAborted, waits } from './http';
+import { BUSY, UNAVAILABLE, UNREACHABLE, contentType, deadline, discard, httpError, readCapped, retryAfter, throwIfAborted, waits } from './http';
 import type { WaitOptions } from './http';
 import { readBody } from './read-stream';
 import type { TokenProvider } from './token-provider';
@@ -184,25 +184,25 @@ export function createHttpTransport(options: HttpTransportOptions): ChatTranspor
           discard(response);
         }
         throwIfAborted(signal);
-        throw new WidgetError('server', withDetail(REFUSED, detail, token), { status });
+        throw httpError('server', withDetail(REFUSED, detail, token), status);
       }
       discard(response);
       if (status === 401 && !refreshed) {
         refreshed = true;
         tokens.invalidate(token);
       } else if (status === 401 || status === 403) {
-        throw new WidgetError('auth', UNAVAILABLE, { status });
+        throw httpError('auth', UNAVAILABLE, status);
       } else if (status === 404) {
-        throw new WidgetError('config', 'Agent not found.', { status });
+        throw httpError('config', 'Agent not found.', status);
       } else if (status === 429 || status === 503) {
         const [wait, retryAfterMs] = retryAfter(response);
-        if (busyRetries++ >= 2) throw new WidgetError('rate_limited', BUSY, { status, retryAfterMs });
+        if (busyRetries++ >= 2) throw httpError('rate_limited', BUSY, status, retryAfterMs);
         await pause(busyRetries, signal, wait);
       } else if (status >= 500 && !serverRetried) {
         serverRetried = true;
         await pause(1, signal);
       } else {
-        throw status >= 500 ? new WidgetError('server', 'Chat service failed.', { status }) : new WidgetError('bad_response', UNEXPECTED, { status });
+        throw status >= 500 ? httpError('server', 'Chat service failed.', status) : httpError('bad_response', UNEXPECTED, status);
       }
     }
   }
