@@ -13,9 +13,9 @@ export interface Shared<V> {
 }
 
 /**
- * One `value` per `key`, shared by every user: the first call creates it, and it is disposed (and
- * its entry removed) when the last user releases it, by the `dispose` of the call that created it. Returns the value and this user's `release`,
- * which does something only the first time it is called.
+ * One `value` per `key`, shared by every user: the first call creates it, and when the last user
+ * releases it, the entry is removed and the value disposed by the `dispose` of the call that created
+ * it. Returns the value and this user's `release`, which acts only the first time it is called.
  */
 export function share<K, V>(map: ShareMap<K, V>, key: K, create: () => V, dispose: (value: V) => void): [V, () => void] {
   const entry = map.get(key) ?? { value: create(), users: 0, dispose };
