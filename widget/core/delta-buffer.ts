@@ -1,3 +1,5 @@
+import { cut } from './cut';
+
 /** Cancels a scheduled callback. */
 export type Cancel = () => void;
 /** Runs `cb` later (requestAnimationFrame in the browser, by hand in tests); returns a canceller. */
@@ -45,10 +47,8 @@ export function createDeltaBuffer(deliver: (text: string) => void, schedule: Sch
   function deliverUpTo(max: number): void {
     cancelScheduled?.();
     cancelScheduled = undefined;
-    const code = pending.charCodeAt(max - 1);
-    const cut = pending.length > max && code >= 0xd800 && code < 0xdc00 ? max - 1 : max;
-    const text = pending.slice(0, cut);
-    pending = pending.slice(cut);
+    const text = cut(pending, max);
+    pending = pending.slice(text.length);
     if (text) deliver(text);
     if (pending) arm();
     else for (const resolve of drained.splice(0)) resolve();

@@ -3,6 +3,7 @@
  * (codegpt-api.md sections 2.1 and 9.5, 9.7, 9.8). Everything here is pure and total: any `unknown`
  * value in, a small result out, never a throw.
  */
+import { cut } from './cut';
 
 /** Result of reading one JSON event payload. */
 export type PayloadResult =
@@ -101,8 +102,7 @@ function shorten(text: string): string | undefined {
   // Slice before the regex so a huge field costs no more than a small one.
   let result = text.slice(0, MAX_MESSAGE_LENGTH * 2).replace(/\s+/g, ' ').trim();
   if (result.length > MAX_MESSAGE_LENGTH) {
-    // Room for the ellipsis; a lone high surrogate at the cut goes too.
-    result = result.slice(0, MAX_MESSAGE_LENGTH - 1).replace(/[\ud800-\udbff]$/, '') + '…';
+    result = cut(result, MAX_MESSAGE_LENGTH - 1) + '…'; // room for the ellipsis
   }
   return result === '' ? undefined : result;
 }

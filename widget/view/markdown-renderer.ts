@@ -1,5 +1,6 @@
 import { createMarkdownParser } from '../core/markdown/parser';
 import { safeLang, safeListStart, safeUrl } from '../core/markdown/sanitize';
+import { cut } from '../core/cut';
 
 /** User-facing texts of the markdown view (localisable by the embedder). */
 export interface MarkdownStrings {
@@ -154,11 +155,11 @@ export function createMarkdownRenderer(root: HTMLElement, options: MarkdownOptio
   return {
     write(text) {
       if (left < 0) return;
-      const chunk = text.slice(0, left);
-      left -= chunk.length;
-      if (chunk === text) return parser.write(chunk);
-      // Cut before a lone high surrogate rather than split an emoji in two.
-      parser.write(chunk.replace(/[\ud800-\udbff]$/, ''));
+      if (text.length <= left) {
+        left -= text.length;
+        return parser.write(text);
+      }
+      parser.write(cut(text, left));
       end();
       root.appendChild(make('p', { 'data-truncated': '' })).textContent = strings.truncated;
     },
