@@ -115,7 +115,8 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
           failure = e instanceof WidgetError ? e : new WidgetError('network', 'Request failed.', { cause: e });
         }
       }
-      if (!failure && !flight.stopped) {
+      const whole = !failure && !flight.stopped;
+      if (whole) {
         // The whole answer is in: show what is still queued at the buffer's pace, so a burst never
         // freezes the page. Stop or a new question shows the rest at once, and the answer, complete,
         // ends done; reset and destroy drop it.
@@ -123,7 +124,6 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
         controller.signal.addEventListener('abort', end);
         await buffer.drain();
         controller.signal.removeEventListener('abort', end);
-        flight.stopped = false;
       }
       if (disposed || flight.detached) {
         buffer.cancel();
@@ -131,7 +131,7 @@ export function createChatModel(options: ChatModelOptions): ChatModel {
       }
       buffer.flush();
       if (inFlight === flight) inFlight = undefined;
-      const state = flight.stopped ? 'stopped' : failure ? 'error' : 'done';
+      const state = flight.stopped && !whole ? 'stopped' : failure ? 'error' : 'done';
       batch(() => {
         messages.value = settle(messages.value, answerId, state);
         status.value = failure && !flight.stopped ? 'error' : 'idle';
