@@ -16,6 +16,30 @@ const esm = () =>
   `<script type="module">import * as W from '/dist/codegpt-widget.js'; window.W = W; window.__ready = true;</script></body></html>`;
 
 /**
+ * In-page source shared by the naive and floor pages: reads an SSE completion body and calls
+ * `onDelta` with each non-empty piece of answer text, as a minimal hand-written client would.
+ */
+const READ_DELTAS = `
+async function readDeltas(res, onDelta) {
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf('\\n\\n')) >= 0) {
+      const event = buffer.slice(0, cut);
+      buffer = buffer.slice(cut + 2);
+      if (!event.startsWith('data: ') || event === 'data: [DONE]') continue;
+      const piece = JSON.parse(event.slice(6)).choices[0].delta.content;
+      if (piece) onDelta(piece);
+    }
+  }
+}`;
+
+/**
  * The naive baseline (issue 6, item 3): read the same SSE stream, and on EVERY piece re-parse the
  * whole text with `marked` and assign `innerHTML`. It sits in a box the size of the widget's panel
  * so layout work is comparable.
@@ -26,7 +50,7 @@ const naive = (params) =>
   `font:14px/1.5 system-ui,sans-serif;border:1px solid #ccc;border-radius:12px;padding:12px">` +
   `<div id="answer" data-state="idle"></div></div>` +
   `<script src="${attr(params.get('marked') ?? '/peers/node_modules/marked/lib/marked.umd.js')}"></script>` +
-  `<script>
+  `<script>${READ_DELTAS}
 window.naiveSend = async function (question) {
   const el = document.getElementById('answer');
   el.setAttribute('data-state', 'streaming');
@@ -36,29 +60,13 @@ window.naiveSend = async function (question) {
     headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + tok.token },
     body: JSON.stringify({ agentId: 'bench-agent', messages: [{ role: 'user', content: question }], stream: true, format: 'json' }),
   });
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
   let text = '';
   let pieces = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf('\\n\\n')) >= 0) {
-      const event = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      if (!event.startsWith('data: ')) continue;
-      const data = event.slice(6);
-      if (data === '[DONE]') continue;
-      const piece = JSON.parse(data).choices[0].delta.content;
-      if (!piece) continue;
-      text += piece;
-      pieces++;
-      el.innerHTML = marked.parse(text);
-    }
-  }
+  await readDeltas(res, (piece) => {
+    text += piece;
+    pieces++;
+    el.innerHTML = marked.parse(text);
+  });
   el.setAttribute('data-state', 'done');
   return { chars: text.length, pieces };
 };
@@ -73,7 +81,7 @@ window.__ready = true;
 const floor = () =>
   `${head('bench: first-token floor')}<body><main><h1>Host page</h1>` +
   `<div id="log"></div><input part="input" aria-label="question"><button type="button" part="send">Send</button></main>` +
-  `<script>
+  `<script>${READ_DELTAS}
 document.querySelector('[part=send]').addEventListener('click', async () => {
   const input = document.querySelector('[part=input]');
   const msg = document.createElement('div');
@@ -88,20 +96,7 @@ document.querySelector('[part=send]').addEventListener('click', async () => {
     headers: { 'Content-Type': 'application/json', Authorization: 'Bearer sk-bench' },
     body: JSON.stringify({ agentId: 'bench-agent', messages: [{ role: 'user', content: input.value }], stream: true, format: 'json' }),
   });
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buffer.indexOf('\\n\\n')) >= 0) {
-      const data = buffer.slice(6, cut);
-      buffer = buffer.slice(cut + 2);
-      if (data !== '[DONE]') content.textContent += JSON.parse(data).choices[0].delta.content;
-    }
-  }
+  await readDeltas(res, (piece) => (content.textContent += piece));
   msg.setAttribute('data-state', 'done');
 });
 </script></body></html>`;
