@@ -208,7 +208,8 @@ export function createMarkdownParser(sink: MarkdownSink, options: MarkdownParser
   const feed = (s: string, l = lvl) => {
     const o = lvl;
     lvl = l;
-    for (const c of s.split('')) step(c); // code units: a surrogate pair may arrive in two chunks
+    // By code unit (a surrogate pair may arrive in two chunks), without an array of the chunk's characters.
+    for (let i = 0; i < s.length; i++) step(s[i]!);
     lvl = o;
   };
   const next = () => {
